@@ -1,0 +1,67 @@
+"""Flow of deployments: a parent starts a deployed child flow that runs in its own process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow
+from prefect.deployments import run_deployment
+
+from flows.tasks import (
+    fail_on_purpose,
+    fetch_commit_activity,
+    fetch_contributors,
+    fetch_repo,
+    launch_tags,
+    publish_stats,
+    recorded,
+    summarise_stats,
+)
+from patternlab.settings import get_settings
+
+CHILD_DEPLOYMENT = "average-commits-child/lab"
+
+
+class ChildRunFailed(RuntimeError):
+    """The deployment child ended in a state other than Completed."""
+
+
+@flow(name="average-commits-child")
+def average_commits_child(
+    repo: str, repo_info: dict[str, Any], source: str = "auto", drill: str = "none"
+) -> dict:
+    """Deployed child: fetch contributors and commit activity, compute the averages, publish."""
+    with recorded():
+        if drill == "child":
+            fail_on_purpose("child")
+        contributors = fetch_contributors(repo, source)
+        activity = fetch_commit_activity(repo, source)
+        stats = summarise_stats(repo, source, repo_info, contributors, activity)
+        publish_stats(stats)
+        return stats
+
+
+@flow(name="deployments-parent")
+def deployments_parent(
+    repo: str, source: str = "auto", wait_for_child: bool = True, drill: str = "none"
+) -> str:
+    """Fetch the repository, then start the averaging child deployment and wait for it or not."""
+    with recorded():
+        repo_info = fetch_repo(repo, source)
+        if drill == "upstream":
+            fail_on_purpose("upstream")
+        child = run_deployment(
+            CHILD_DEPLOYMENT,
+            parameters={"repo": repo, "repo_info": repo_info, "source": source, "drill": drill},
+            tags=launch_tags(),
+            # timeout=0 is fire-and-forget: the parent ends as soon as the child run exists.
+            timeout=None if wait_for_child else 0,
+            poll_interval=get_settings().child_poll_s,
+        )
+        if not wait_for_child:
+            return f"started {child.name} and did not wait"
+        # Prefect does not fail a parent whose run_deployment child failed: check it ourselves.
+        if child.state is None or not child.state.is_completed():
+            state = child.state.name if child.state else "unknown"
+            raise ChildRunFailed(f"child run {child.name} ended {state}: {child.state.message}")
+        return f"child run {child.name} completed"

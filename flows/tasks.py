@@ -1,0 +1,183 @@
+"""Shared tasks: every pattern computes the same statistics with these, and records where it ran."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+from prefect import task
+from prefect.artifacts import create_table_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext, TaskRunContext
+
+from flows import github
+from flows.snapshot import SNAPSHOT_DATE, SNAPSHOT_NOTE
+from patternlab.settings import get_settings
+
+# Seconds of real work (HTTP, arithmetic) per flow run, measured inside this process's tasks.
+_WORK_S: dict[str, float] = defaultdict(float)
+PROCESS_KEY = "lab-process"
+STATS_KEY = "repo-stats"
+CONTRIBUTORS_KEY = "top-contributors"
+WEEKLY_KEY = "weekly-commits"
+
+
+def _retry_transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry only when GitHub failed transiently (5xx, timeout, connection); never on 4xx."""
+    try:
+        state.result()
+    except Exception as exc:  # noqa: BLE001 - we classify whatever the task raised
+        return github.is_transient(exc)
+    return False
+
+
+RETRYING = {
+    "retries": 2,
+    "retry_delay_seconds": [0.5, 2.0],
+    "retry_condition_fn": _retry_transient,
+    "cache_policy": NO_CACHE,
+}
+
+
+@contextmanager
+def _measure() -> Iterator[None]:
+    """Add the time spent inside the block to the current flow run's work."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        ctx = TaskRunContext.get()
+        if ctx is not None:
+            _WORK_S[str(ctx.task_run.flow_run_id)] += time.perf_counter() - started
+
+
+@lru_cache(maxsize=4)
+def resolve_source(source: str) -> tuple[str, str]:
+    """Return the data source to use ("github" or "snapshot") and a note saying why."""
+    if source == "snapshot":
+        return "snapshot", SNAPSHOT_NOTE
+    if source == "github":
+        return "github", "Live GitHub API"
+    settings = get_settings()
+    token = settings.github_token.get_secret_value() if settings.github_token else None
+    reason = github.probe_live(settings.github_api_url, token)
+    if reason is None:
+        return "github", "Live GitHub API"
+    return "snapshot", f"{reason}; fell back to the offline snapshot. {SNAPSHOT_NOTE}"
+
+
+def _client(source: str) -> github.GitHubClient:
+    """Build a GitHub client for the resolved source; the token comes from the environment only."""
+    settings = get_settings()
+    token = settings.github_token.get_secret_value() if settings.github_token else None
+    http = github.build_http_client(
+        resolve_source(source)[0],
+        api_url=settings.github_api_url,
+        token=token,
+        latency_ms=settings.snapshot_latency_ms,
+        timeout_s=settings.github_timeout_s,
+    )
+    return github.GitHubClient(http)
+
+
+@task(**RETRYING)
+def fetch_repo(repo: str, source: str) -> dict[str, Any]:
+    """Fetch the repository's metadata (stars, forks, issues, watchers, dates)."""
+    with _measure():
+        data = _client(source).get_repo(repo)
+        keep = (
+            "full_name", "description", "stargazers_count", "forks_count", "open_issues_count",
+            "watchers_count", "subscribers_count", "default_branch", "created_at", "pushed_at",
+        )  # fmt: skip
+        return {k: data.get(k) for k in keep}
+
+
+@task(**RETRYING)
+def fetch_contributors(repo: str, source: str) -> list[dict[str, Any]]:
+    """Fetch every contributor (all pages) with their contribution count."""
+    with _measure():
+        people = _client(source).list_contributors(repo)
+        return [
+            {"login": p.get("login"), "contributions": p.get("contributions", 0)} for p in people
+        ]
+
+
+@task(**RETRYING)
+def fetch_commit_activity(repo: str, source: str) -> list[dict[str, Any]] | None:
+    """Fetch weekly commit activity of the top contributors (None while GitHub computes it)."""
+    with _measure():
+        stats = _client(source).get_contributor_stats(repo)
+        if stats is None:
+            return None
+        # Keep only what the summary needs: one pseudo-author holding weekly totals.
+        weeks: dict[int, int] = defaultdict(int)
+        for author in stats:
+            for week in author.get("weeks", []):
+                weeks[int(week["w"])] += int(week.get("c", 0))
+        return [{"weeks": [{"w": w, "c": c} for w, c in sorted(weeks.items())]}]
+
+
+@task(cache_policy=NO_CACHE)
+def summarise_stats(
+    repo: str,
+    source: str,
+    repo_info: dict[str, Any],
+    contributors: list[dict[str, Any]],
+    activity: list[dict[str, Any]] | None,
+) -> dict[str, Any]:
+    """Compute contributors, commits and average commits per contributor."""
+    with _measure():
+        resolved, note = resolve_source(source)
+        stats = github.summarise(repo_info, contributors, activity)
+        stats.update(repo=repo, source=resolved, source_note=note)
+        stats["snapshot_date"] = SNAPSHOT_DATE if resolved == "snapshot" else None
+        return stats
+
+
+@task(cache_policy=NO_CACHE)
+def publish_stats(stats: dict[str, Any]) -> None:
+    """Publish the statistics as artifacts the lab (and Prefect's UI) can read back."""
+    scalars = {k: v for k, v in stats.items() if k not in ("top_contributors", "weekly_commits")}
+    desc = f"Statistics for {stats['repo']} ({stats['source_note'] or stats['source']})"
+    create_table_artifact([scalars], key=STATS_KEY, description=desc)
+    create_table_artifact(stats["top_contributors"] or [{}], key=CONTRIBUTORS_KEY)
+    create_table_artifact(stats["weekly_commits"] or [{}], key=WEEKLY_KEY)
+
+
+def launch_tags() -> list[str]:
+    """Return this flow run's `launch:<id>` tags, to hand on to the runs it starts."""
+    ctx = FlowRunContext.get()
+    tags = ctx.flow_run.tags if ctx and ctx.flow_run else []
+    return [t for t in tags if t.startswith("launch:")]
+
+
+@contextmanager
+def recorded() -> Iterator[None]:
+    """Record, when the flow ends (even by failing), the process it ran in and its work time."""
+    ctx = FlowRunContext.get()
+    run_id = str(ctx.flow_run.id) if ctx and ctx.flow_run else ""
+    try:
+        yield
+    finally:
+        row = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "work_s": round(_WORK_S.pop(run_id, 0.0), 6),
+        }
+        create_table_artifact([row], key=PROCESS_KEY, description="Where this flow run ran")
+
+
+class DrillFailure(RuntimeError):
+    """A failure injected on purpose by a failure drill."""
+
+
+@task(cache_policy=NO_CACHE)
+def fail_on_purpose(step: str) -> None:
+    """Fail this step on purpose (a failure drill chosen at launch)."""
+    raise DrillFailure(f"Failure drill: the {step} step failed on purpose")

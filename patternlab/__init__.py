@@ -1,0 +1,1 @@
+"""Pattern Lab: one GitHub-statistics job in Prefect's four dataflow patterns, compared."""

@@ -1,0 +1,7 @@
+"""Entry point for `python -m patternlab`."""
+
+import sys
+
+from patternlab.cli import main
+
+sys.exit(main())

@@ -1,0 +1,126 @@
+"""Command line: `python -m patternlab launch | backend up|status|down`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from patternlab.models import PATTERNS, LaunchReport
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Build the argument parser."""
+    parser = argparse.ArgumentParser(prog="python -m patternlab", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("launch", help="run patterns on the Prefect backend and report")
+    run.add_argument("--pattern", default="all", choices=[*PATTERNS, "all"])
+    run.add_argument("--repo", required=True, help="owner/name or https://github.com/owner/name")
+    run.add_argument("--source", default=None, choices=["auto", "github", "snapshot"])
+    variant = run.add_mutually_exclusive_group()
+    variant.add_argument("--wait-child", dest="variant", action="store_const", const="wait")
+    variant.add_argument(
+        "--fire-and-forget", dest="variant", action="store_const", const="fire-and-forget"
+    )
+    hold = "hold the events upstream this long (past its 10 s window fires the alert)"
+    run.add_argument("--hold-upstream", type=float, default=0.0, metavar="SECONDS", help=hold)
+    drill = "failure drill: make the upstream/entry step or the child step fail on purpose"
+    run.add_argument("--fail", default="none", choices=["none", "upstream", "child"], help=drill)
+    run.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for the runs")
+    run.add_argument("--json", action="store_true", help="print the report as JSON")
+    backend = sub.add_parser("backend", help="manage the embedded Prefect backend")
+    backend.add_argument("action", choices=["up", "status", "down"])
+    return parser
+
+
+def _print_report(report: LaunchReport) -> None:
+    """Print a human-readable report."""
+    print(f"launch {report.launch_id}  repo {report.repo}  source {report.source}")
+    for p in report.patterns:
+        t, s = p.timings, p.separation
+        print(f"\n{p.pattern:<12} {p.state:<10} runs {len(p.flow_runs)}  tasks {p.task_runs}"
+              f"  processes {p.processes}  end-to-end {t.end_to_end_s}s  queue {t.queue_s}s"
+              f"  hand-off {t.handoff_s}s  work {t.work_s}s  overhead {t.overhead_s}s")  # fmt: skip
+        print(f"  separation: conceptual={s.conceptual} execution={s.execution} "
+              f"awareness={s.awareness}" + (f"  alert: {p.alert}" if p.alert else ""))  # fmt: skip
+        if p.stats:
+            st = p.stats
+            print(f"  {st.repo}: {st.stars} stars, {st.forks} forks, {st.contributors} "
+                  f"contributors, {st.commits} commits, {st.avg_commits_per_contributor} avg "
+                  f"[{st.source_note or st.source}]")  # fmt: skip
+        for r in p.flow_runs:
+            print(f"    {r.role:<16} {r.flow:<26} {r.state:<10} pid={r.pid} {r.ui_url}")
+        for e in p.errors:
+            print(f"  ! {e}")
+
+
+def _launch(args: argparse.Namespace) -> int:
+    """Run the launch command."""
+    from flows.github import InvalidRepository, parse_repo
+    from patternlab.settings import get_settings
+
+    try:
+        parse_repo(args.repo)
+    except InvalidRepository as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from patternlab import backend
+
+    backend.ensure_backend(progress=lambda line: print(line, file=sys.stderr))
+    backend.activate()
+    from patternlab.launches import launch, wait_for_launch
+
+    patterns = PATTERNS if args.pattern == "all" else [args.pattern]
+    source = args.source or get_settings().source
+    launch_id = launch(
+        patterns,
+        args.repo,
+        source,
+        variant=args.variant or "wait",
+        hold_s=args.hold_upstream,
+        drill=args.fail,
+    )
+    print(f"launched {launch_id}; waiting for its runs…", file=sys.stderr)
+    report = wait_for_launch(launch_id, timeout_s=args.timeout)
+    if args.json:
+        print(json.dumps(report.model_dump(mode="json"), indent=2))
+    else:
+        _print_report(report)
+    ok = report.done and all(p.state == "Completed" for p in report.patterns)
+    if not report.done:
+        print(f"error: the launch did not finish within {args.timeout:.0f} s", file=sys.stderr)
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _backend(args: argparse.Namespace) -> int:
+    """Run the backend command."""
+    from patternlab import backend
+
+    if args.action == "up":
+        status = backend.ensure_backend(progress=lambda line: print(line, file=sys.stderr))
+    elif args.action == "down":
+        stopped = backend.stop_backend()
+        print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+        return EXIT_OK
+    else:
+        status = backend.backend_status()
+    for key, value in status.to_dict().items():
+        print(f"{key:<12} {value}")
+    return EXIT_OK if status.server_up else EXIT_FAILED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments and run a command; return the exit code."""
+    args = _parser().parse_args(argv)
+    from patternlab.backend import BackendError
+
+    try:
+        return _launch(args) if args.command == "launch" else _backend(args)
+    except BackendError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install everything the tests need (Python packages, Debian's Chromium), lint, and run every test.
+set -euo pipefail
+cd "$(dirname "$0")"
+bash scripts/bootstrap.sh requirements-dev.txt
+if [ ! -x /usr/bin/chromium ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends chromium
+fi
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+exec .venv/bin/python -m pytest "$@"
