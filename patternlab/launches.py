@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -31,7 +33,7 @@ from prefect.client.schemas.sorting import FlowRunSort
 from prefect.exceptions import ObjectNotFound
 
 from flows.github import parse_repo
-from patternlab.backend import BackendError, ui_url
+from patternlab.backend import BackendError, api_url, ui_url
 from patternlab.catalog import FLOW_ROLES, PATTERN_INFO, TRIGGERED_DEPLOYMENTS
 from patternlab.metrics import RunView, build_pattern_report
 from patternlab.models import PATTERNS, HistoryPage, HistoryRow, LaunchReport, RepoStats
@@ -47,9 +49,21 @@ def launch_tag(launch_id: str) -> str:
     return f"launch:{launch_id}"
 
 
-def _client() -> SyncPrefectClient:
-    """Open a synchronous Prefect client for the configured server."""
-    return get_client(sync_client=True)
+_CLIENTS: dict[str, SyncPrefectClient] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+@contextmanager
+def _client() -> Iterator[SyncPrefectClient]:
+    """Lend the process-wide Prefect client (kept open: a new one pays a CSRF-token call)."""
+    url = api_url()
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(url)
+        if client is None:
+            client = get_client(sync_client=True)
+            client.__enter__()
+            _CLIENTS[url] = client
+    yield client
 
 
 @lru_cache(maxsize=32)

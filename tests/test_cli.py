@@ -1,0 +1,79 @@
+"""The command line: exit codes, JSON report shape, and bad input that launches nothing."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from patternlab.launches import list_launches
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    """Run `python -m patternlab` with the test's environment (the lab's own backend)."""
+    return subprocess.run(
+        [sys.executable, "-m", "patternlab", *args],
+        cwd=ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def test_launch_all_prints_the_json_report(lab_backend):
+    """`launch --pattern all --json` exits 0 with the documented report shape."""
+    done = _cli("launch", "--pattern", "all", "--repo", "PrefectHQ/prefect",
+                "--source", "snapshot", "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert set(report) >= {"launch_id", "repo", "source", "patterns"}
+    assert [p["pattern"] for p in report["patterns"]] == [
+        "monoflow", "subflows", "deployments", "events",
+    ]  # fmt: skip
+    for p in report["patterns"]:
+        assert set(p) >= {"pattern", "state", "stats", "flow_runs", "task_runs", "processes",
+                          "separation", "timings"}  # fmt: skip
+        assert set(p["stats"]) >= {"stars", "forks", "contributors", "commits",
+                                   "avg_commits_per_contributor"}  # fmt: skip
+        assert set(p["timings"]) == {"end_to_end_s", "queue_s", "execution_s", "handoff_s",
+                                     "work_s", "overhead_s"}  # fmt: skip
+        for run in p["flow_runs"]:
+            assert set(run) >= {"id", "name", "flow", "role", "state", "pid", "host", "parent_id",
+                                "created_by", "created", "start", "end", "ui_url"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "repo", ["../etc/passwd", "owner/name?x=1", "https://evil.example/a/b", ""]
+)
+def test_bad_repository_exits_2_and_launches_nothing(lab_backend, repo):
+    """Bad repository input exits 2 with a message on stderr, and no run is created."""
+    before = list_launches(limit=1).total
+    done = _cli("launch", "--pattern", "all", "--repo", repo)
+    assert done.returncode == 2
+    assert "owner/name" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
+    assert list_launches(limit=1).total == before
+
+
+def test_failed_run_exits_1_and_says_why(lab_backend):
+    """A run that fails makes the CLI exit 1 with the failing run and its reason in the report."""
+    done = _cli("launch", "--pattern", "monoflow", "--repo", "PrefectHQ/prefect",
+                "--source", "snapshot", "--fail", "upstream")  # fmt: skip
+    assert done.returncode == 1
+    assert "Failure drill: the upstream step failed on purpose" in done.stdout
+
+
+def test_backend_status_reports_urls_and_runner(lab_backend):
+    """`backend status` prints the server URL, the UI URL, the runner and health."""
+    done = _cli("backend", "status")
+    assert done.returncode == 0, done.stderr
+    for word in ("api_url", "ui_url", "runner_pid", "server_up"):
+        assert word in done.stdout

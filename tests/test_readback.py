@@ -1,0 +1,48 @@
+"""Reading a launch back costs a bounded number of API calls, however much history exists."""
+
+from __future__ import annotations
+
+import pytest
+from prefect.client.base import PrefectHttpxSyncClient
+
+from patternlab.launches import launch, read_launch, wait_for_launch
+
+
+@pytest.fixture
+def api_calls(monkeypatch):
+    """Record the path of every HTTP request the Prefect client sends (observed, not mocked)."""
+    seen: list[str] = []
+    real_send = PrefectHttpxSyncClient.send
+
+    def send(self, request, *args, **kwargs):
+        seen.append(request.url.path)
+        return real_send(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(PrefectHttpxSyncClient, "send", send)
+    return seen
+
+
+def test_reading_a_finished_launch_costs_three_calls(lab_backend, api_calls):
+    """A finished launch reads back with runs, task runs and artifacts: three API calls."""
+    launch_id = launch(["monoflow", "subflows"], "apache/airflow", "snapshot")
+    wait_for_launch(launch_id, timeout_s=90)
+    read_launch(launch_id)  # warm the per-process caches (flow names, deployment ids)
+    api_calls.clear()
+    report = read_launch(launch_id)
+    assert report.done
+    assert len(api_calls) == 3, api_calls
+
+
+def test_call_count_does_not_grow_with_history(lab_backend, api_calls):
+    """More launches on the server do not change what reading one launch costs."""
+    first = launch(["events"], "temporalio/temporal", "snapshot")
+    wait_for_launch(first, timeout_s=90)
+    read_launch(first)
+    api_calls.clear()
+    read_launch(first)
+    before = len(api_calls)
+    for _ in range(3):
+        wait_for_launch(launch(["monoflow"], "temporalio/temporal", "snapshot"), timeout_s=90)
+    api_calls.clear()
+    read_launch(first)
+    assert len(api_calls) == before <= 4, api_calls
