@@ -18,7 +18,7 @@ from flows.github_errors import (
     RepositoryNotFound,
     UnexpectedResponse,
 )
-from flows.repo_input import EXPECTED_FORM, preview, parse_repo
+from flows.repo_input import EXPECTED_FORM, parse_repo, preview
 from flows.snapshot import SNAPSHOT_HEADER, SnapshotTransport, snapshot_repos
 from flows.stats import summarise
 
