@@ -34,7 +34,7 @@ def average_commits_child(
     with recorded():
         if drill == "child":
             fail_on_purpose("child")
-        contributors = fetch_contributors(repo, source)
+        contributors = fetch_contributors(repo, source, flaky=drill == "transient")
         activity = fetch_commit_activity(repo, source)
         stats = summarise_stats(repo, source, repo_info, contributors, activity)
         publish_stats(stats)

@@ -60,7 +60,7 @@ def events_downstream(
         if drill == "child":
             fail_on_purpose("child")
         repo_info = fetch_repo(repo, source)
-        contributors = fetch_contributors(repo, source)
+        contributors = fetch_contributors(repo, source, flaky=drill == "transient")
         activity = fetch_commit_activity(repo, source)
         stats = summarise_stats(repo, source, repo_info, contributors, activity)
         publish_stats(stats)

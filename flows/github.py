@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 import httpx
 
+from flows.faults import FailFirstTransport
 from flows.github_errors import (
     GitHubError,
     GitHubUnavailable,
@@ -302,10 +303,12 @@ def build_http_client(
     latency_ms: int = 0,
     timeout_s: float = 10.0,
     transport: httpx.BaseTransport | None = None,
+    fail_first: bool = False,
 ) -> httpx.Client:
     """Return an httpx.Client that talks to the live API or to the bundled snapshot.
 
-    `transport` replaces the network for source="github" (tests, local fakes).
+    `transport` replaces the network for source="github" (tests, local fakes); `fail_first`
+    makes the first request answer 503 (the transient-failure drill).
     """
     headers = {
         "Accept": "application/vnd.github+json",
@@ -315,9 +318,13 @@ def build_http_client(
     timeout = httpx.Timeout(timeout_s)
     if source == "snapshot":  # the snapshot needs no token, so it never receives one
         transport = SnapshotTransport(latency_ms=latency_ms)
+        if fail_first:
+            transport = FailFirstTransport(transport)
         return httpx.Client(base_url=API_URL, headers=headers, timeout=timeout, transport=transport)
     if source != "github":
         raise ValueError(f"source must be 'github' or 'snapshot', not {source!r}")
+    if fail_first:
+        transport = FailFirstTransport(transport or httpx.HTTPTransport())
     token = _clean_token(token)
     if token:
         headers["Authorization"] = f"Bearer {token}"

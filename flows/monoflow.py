@@ -24,7 +24,7 @@ def monoflow(repo: str, source: str = "auto", drill: str = "none") -> dict[str, 
         if drill == "upstream":
             fail_on_purpose("upstream")
         repo_info = fetch_repo(repo, source)
-        contributors = fetch_contributors(repo, source)
+        contributors = fetch_contributors(repo, source, flaky=drill == "transient")
         activity = fetch_commit_activity(repo, source)
         if drill == "child":
             fail_on_purpose("child")

@@ -19,12 +19,12 @@ from flows.tasks import (
 
 
 @flow(name="fetch-repo-data")
-def fetch_repo_data(repo: str, source: str = "auto") -> dict[str, Any]:
+def fetch_repo_data(repo: str, source: str = "auto", drill: str = "none") -> dict[str, Any]:
     """Subflow: fetch the repository, its contributors and its weekly commit activity."""
     with recorded():
         return {
             "repo_info": fetch_repo(repo, source),
-            "contributors": fetch_contributors(repo, source),
+            "contributors": fetch_contributors(repo, source, flaky=drill == "transient"),
             "activity": fetch_commit_activity(repo, source),
         }
 
@@ -51,5 +51,5 @@ def subflows_parent(repo: str, source: str = "auto", drill: str = "none") -> dic
     with recorded(), tags(*launch_tags()):
         if drill == "upstream":
             fail_on_purpose("upstream")
-        data = fetch_repo_data(repo, source)
+        data = fetch_repo_data(repo, source, drill=drill)
         return calculate_average_commits(repo, source, data, drill=drill)

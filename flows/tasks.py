@@ -72,7 +72,7 @@ def resolve_source(source: str) -> tuple[str, str]:
     return "snapshot", f"{reason}; fell back to the offline snapshot. {SNAPSHOT_NOTE}"
 
 
-def _client(source: str) -> github.GitHubClient:
+def _client(source: str, *, fail_first: bool = False) -> github.GitHubClient:
     """Build a GitHub client for the resolved source; the token comes from the environment only."""
     settings = get_settings()
     token = settings.github_token.get_secret_value() if settings.github_token else None
@@ -82,6 +82,7 @@ def _client(source: str) -> github.GitHubClient:
         token=token,
         latency_ms=settings.snapshot_latency_ms,
         timeout_s=settings.github_timeout_s,
+        fail_first=fail_first,
     )
     return github.GitHubClient(http)
 
@@ -99,10 +100,13 @@ def fetch_repo(repo: str, source: str) -> dict[str, Any]:
 
 
 @task(**RETRYING)
-def fetch_contributors(repo: str, source: str) -> list[dict[str, Any]]:
+def fetch_contributors(repo: str, source: str, flaky: bool = False) -> list[dict[str, Any]]:
     """Fetch every contributor (all pages) with their contribution count."""
+    # The transient drill: GitHub answers 503 on the first attempt only, so the retry succeeds.
+    ctx = TaskRunContext.get()
+    first_attempt = ctx is None or ctx.task_run.run_count <= 1
     with _measure():
-        people = _client(source).list_contributors(repo)
+        people = _client(source, fail_first=flaky and first_attempt).list_contributors(repo)
         return [
             {"login": p.get("login"), "contributions": p.get("contributions", 0)} for p in people
         ]

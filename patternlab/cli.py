@@ -27,8 +27,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     hold = "hold the events upstream this long (past its 10 s window fires the alert)"
     run.add_argument("--hold-upstream", type=float, default=0.0, metavar="SECONDS", help=hold)
-    drill = "failure drill: make the upstream/entry step or the child step fail on purpose"
-    run.add_argument("--fail", default="none", choices=["none", "upstream", "child"], help=drill)
+    drill = (
+        "failure drill: make the upstream/entry step or the child step fail on purpose, or make "
+        "GitHub answer 503 once (transient) so a task retry shows"
+    )
+    run.add_argument("--fail", default="none", choices=["none", "upstream", "child", "transient"],
+                     help=drill)  # fmt: skip
     run.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for the runs")
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     backend = sub.add_parser("backend", help="manage the embedded Prefect backend")

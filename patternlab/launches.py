@@ -40,7 +40,7 @@ from patternlab.models import PATTERNS, HistoryPage, HistoryRow, LaunchReport, R
 from patternlab.settings import get_settings
 
 ENTRY_TAG = "lab-entry"
-DRILLS = ("none", "upstream", "child")
+DRILLS = ("none", "upstream", "child", "transient")
 Variant = str  # "wait" | "fire-and-forget"
 
 
@@ -157,11 +157,14 @@ def _read_extras(client: SyncPrefectClient, runs: list[Any]) -> tuple[dict, dict
     )
     placeholders = {r.parent_task_run_id for r in runs if r.parent_task_run_id}
     counts: dict[str, int] = defaultdict(int)
+    retried: dict[str, list[str]] = defaultdict(list)
     parent_of_task: dict[str, str] = {}
     for t in tasks:
         parent_of_task[str(t.id)] = str(t.flow_run_id)
         if t.id not in placeholders:  # Prefect's stand-in tasks for subflows/run_deployment
             counts[str(t.flow_run_id)] += 1
+            if t.run_count > 1:
+                retried[str(t.flow_run_id)] += [t.name] * (t.run_count - 1)
     arts = client.read_artifacts(
         artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=ids)), limit=200
     )
@@ -169,10 +172,10 @@ def _read_extras(client: SyncPrefectClient, runs: list[Any]) -> tuple[dict, dict
     for a in arts:
         if a.key and a.type == "table":
             by_run[str(a.flow_run_id)][a.key] = json.loads(a.data) if a.data else []
-    return counts, parent_of_task, by_run
+    return {"counts": counts, "retried": retried}, parent_of_task, by_run
 
 
-def _view(run: Any, counts: dict, parents: dict, arts: dict, ui: str) -> RunView:
+def _view(run: Any, tasks: dict, parents: dict, arts: dict, ui: str) -> RunView:
     """Flatten one Prefect flow run and what the lab knows of it."""
     state = run.state
     process = (arts.get(str(run.id), {}).get("lab-process") or [{}])[0]
@@ -192,7 +195,8 @@ def _view(run: Any, counts: dict, parents: dict, arts: dict, ui: str) -> RunView
         pid=process.get("pid"),
         host=process.get("host"),
         work_s=process.get("work_s"),
-        task_runs=counts.get(str(run.id), 0),
+        task_runs=tasks["counts"].get(str(run.id), 0),
+        retried_tasks=tasks["retried"].get(str(run.id), []),
         ui_url=f"{ui}/runs/flow-run/{run.id}",
     )
 
@@ -222,9 +226,9 @@ def read_launch(launch_id: str, *, now: datetime | None = None) -> LaunchReport:
         if has_events and (now - started) < timedelta(minutes=15):
             known = {r.id for r in runs}
             runs += [r for r in _read_triggered(client, launch_id, started) if r.id not in known]
-        counts, parents, arts = _read_extras(client, runs)
+        tasks, parents, arts = _read_extras(client, runs)
     ui = ui_url()
-    views = [_view(r, counts, parents, arts, ui) for r in runs]
+    views = [_view(r, tasks, parents, arts, ui) for r in runs]
     return _assemble(launch_id, entries, views, arts, now)
 
 

@@ -48,6 +48,7 @@ class RunView:
     host: str | None = None
     work_s: float | None = None
     task_runs: int = 0
+    retried_tasks: list[str] = field(default_factory=list)
     ui_url: str | None = None
 
     @property
@@ -197,6 +198,7 @@ def build_pattern_report(
             message=r.message, pid=r.pid, host=r.host, parent_id=r.parent_id,
             created_by=r.created_by, created=r.created, start=r.start, end=r.end,
             ui_url=r.ui_url, task_runs=r.task_runs, work_s=r.work_s,
+            retried_tasks=r.retried_tasks,
         )
         for r in runs
     ]  # fmt: skip

@@ -75,6 +75,7 @@ class FlowRunInfo(BaseModel):
     ui_url: str | None = None
     task_runs: int = 0
     work_s: float | None = None
+    retried_tasks: list[str] = Field(default_factory=list)  # one entry per retry of a task run
 
 
 class Separation(BaseModel):
