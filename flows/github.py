@@ -47,6 +47,8 @@ def _network_reason(exc: httpx.TransportError, timeout_s: float | None) -> str:
     text = str(exc).lower()
     if isinstance(exc, httpx.TimeoutException):
         return f"no answer within {timeout_s:g} s (timeout)" if timeout_s else "timeout"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "the server closed the connection without answering"
     if "refused" in text:
         return "connection refused"
     if "reset" in text:

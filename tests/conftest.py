@@ -24,15 +24,29 @@ os.environ["PATTERNLAB_HOME"] = str(_HOME)
 os.environ["PATTERNLAB_PORT"] = os.environ.get("PATTERNLAB_TEST_PORT") or str(_free_port())
 os.environ["PATTERNLAB_SOURCE"] = "snapshot"
 os.environ.pop("PREFECT_API_URL", None)
-os.environ.pop("GITHUB_TOKEN", None)
 os.environ["PREFECT_HOME"] = str(_HOME / "prefect")
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+# GitHub is the one thing faked: a local server answering as GitHub does, and a token that must
+# never leak anywhere (tests search parameters, logs, artifacts, reports and pages for it).
+from tests.fake_github import start_fake_github  # noqa: E402
+
+FAKE_GITHUB = start_fake_github()
+TEST_TOKEN = "ghp_patternlabTEST0000secret0000token"
+os.environ["GITHUB_API_URL"] = FAKE_GITHUB.url
+os.environ["GITHUB_TOKEN"] = TEST_TOKEN
+os.environ["PATTERNLAB_GITHUB_TIMEOUT_S"] = "3"
 
 from patternlab import backend  # noqa: E402  (must follow the environment set-up)
 
 backend.activate()
 
 import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def fake_github():
+    """Return the fake GitHub API the runner's flows talk to with source=github."""
+    return FAKE_GITHUB
 
 
 @pytest.fixture(scope="session")

@@ -577,3 +577,17 @@ def test_redirect_loop_is_an_unexpected_response() -> None:
     client, _ = make_client(loop)
     with pytest.raises(UnexpectedResponse, match="TooManyRedirects"):
         client.get_repo("octocat/Hello-World")
+
+
+def test_connection_closed_without_answer_is_named_and_transient():
+    """A server that hangs up without answering is GitHubUnavailable, saying so in plain words."""
+
+    def hang_up(request: httpx.Request) -> httpx.Response:
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+
+    client = github.GitHubClient(
+        github.build_http_client("github", transport=httpx.MockTransport(hang_up))
+    )
+    with pytest.raises(github.GitHubUnavailable, match="closed the connection") as info:
+        client.get_repo("PrefectHQ/prefect")
+    assert github.is_transient(info.value)

@@ -1,0 +1,391 @@
+"""Run the lab's own Prefect backend (PostgreSQL, Prefect server, runner), or check a remote one."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+
+from patternlab import _procs
+from patternlab.settings import LabSettings, get_settings
+
+HOST = "127.0.0.1"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # the folder holding flows/
+# A runner counts as registered once it has re-applied this deployment since its start, then polled.
+PROBE_DEPLOYMENT = "monoflow/lab"
+SERVER_MARKERS = ("prefect", "server")
+SERVER_TIMEOUT_S = 60.0  # a fresh database migrates for ~7 s; a loaded machine needs slack
+SQLITE_SERVER_TIMEOUT_S = 120.0  # SQLite migrates slower: 14-43 s measured on a busy machine
+RUNNER_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+LOCK_TIMEOUT_S = 120.0  # longer than a full start, so a waiting caller sees the other one finish
+# Our own variables, or settings that must not reach the lab's children from the user's shell.
+_NOT_INHERITED = ("PREFECT_API_URL", "PREFECT_API_KEY", "PREFECT_PROFILE", "PREFECT_PROFILES_PATH")
+
+Progress = Callable[[str], None]
+
+
+class BackendError(Exception):
+    """The backend cannot be started, reached or stopped; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class BackendStatus:
+    """What runs where, as one snapshot."""
+
+    mode: Literal["embedded", "remote"]
+    api_url: str
+    ui_url: str
+    server_up: bool
+    runner_up: bool | None  # None when remote: the lab cannot see remote workers
+    server_pid: int | None
+    runner_pid: int | None
+    postgres_up: bool | None  # None when remote or on SQLite
+    db: str
+    home: str | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the status as a plain dict (JSON-ready)."""
+        return asdict(self)
+
+
+def api_url(settings: LabSettings | None = None) -> str:
+    """Return the Prefect API URL the lab talks to."""
+    s = settings or get_settings()
+    return s.prefect_api_url.rstrip("/") if s.prefect_api_url else f"http://{HOST}:{s.port}/api"
+
+
+def ui_url(settings: LabSettings | None = None) -> str:
+    """Return the Prefect UI's base URL (PREFECT_UI_URL, else the API URL without /api)."""
+    s = settings or get_settings()
+    return (s.prefect_ui_url or api_url(s).removesuffix("/api")).rstrip("/")
+
+
+def server_env(settings: LabSettings) -> dict[str, str]:
+    """Return extra environment (tuning) for the embedded Prefect server."""
+    return {}
+
+
+def runner_env(settings: LabSettings) -> dict[str, str]:
+    """Return extra environment for the embedded runner."""
+    return {}
+
+
+def backend_status(settings: LabSettings | None = None) -> BackendStatus:
+    """Report what runs, quickly: pid checks and one short health request, no changes."""
+    s = settings or get_settings()
+    if not s.embedded:
+        return _remote_status(s, timeout=0.8)
+    home = _procs.Home(s.home)
+    server_pid = _procs.owned_pid(home.server_pid, SERVER_MARKERS, clean=False)
+    runner_pid = _procs.owned_pid(home.runner_pid, (s.runner_module,), clean=False)
+    postgres_up = (
+        _procs.postmaster_pid(home.pgdata, clean=False) is not None if s.db == "postgres" else None
+    )
+    server_up = server_pid is not None and _server_healthy(s, timeout=0.5)
+    return BackendStatus(
+        mode="embedded",
+        api_url=api_url(s),
+        ui_url=ui_url(s),
+        server_up=server_up,
+        runner_up=runner_pid is not None,
+        server_pid=server_pid,
+        runner_pid=runner_pid,
+        postgres_up=postgres_up,
+        db=s.db,
+        home=str(home.root),
+        message=_embedded_message(s, server_up, runner_pid, postgres_up),
+    )
+
+
+def ensure_backend(
+    settings: LabSettings | None = None, *, progress: Progress | None = None
+) -> BackendStatus:
+    """Start what the embedded backend is missing, or check that the remote server answers."""
+    s = settings or get_settings()
+    say = progress or (lambda _line: None)
+    if not s.embedded:
+        status = _remote_status(s, timeout=5.0)
+        if not status.server_up:
+            raise BackendError(status.message)
+        return status
+    home = _procs.Home(s.home)
+    home.create()
+    with _locked(home):
+        # Check the port first: failing before PostgreSQL starts leaves nothing behind.
+        if _procs.owned_pid(home.server_pid, SERVER_MARKERS) is None:
+            _check_port_free(s)
+        if s.db == "postgres":
+            _ensure_postgres(home, say)
+        _ensure_server(s, home, say)
+        _ensure_runner(s, home, say)
+    return backend_status(s)
+
+
+def restart_runner(settings: LabSettings | None = None) -> None:
+    """Stop the embedded runner if it runs, start it again and wait until it has registered."""
+    s = settings or get_settings()
+    if not s.embedded:
+        raise BackendError(
+            "PREFECT_API_URL is set, so the lab runs no runner of its own: restart the workers "
+            "or the `serve` process that executes your deployments."
+        )
+    home = _procs.Home(s.home)
+    home.create()
+    with _locked(home):
+        if not _server_healthy(s):
+            raise BackendError("The lab's Prefect server is not running: start the backend first.")
+        pid = _procs.owned_pid(home.runner_pid, (s.runner_module,))
+        if pid is not None:
+            _procs.terminate_group(pid, STOP_TIMEOUT_S)
+        _start_runner(s, home, lambda _line: None)
+
+
+def stop_backend(settings: LabSettings | None = None) -> list[str]:
+    """Stop the runner, the Prefect server and PostgreSQL, and say which ones were running."""
+    s = settings or get_settings()
+    home = _procs.Home(s.home)
+    if not s.embedded or not home.root.is_dir():
+        return []
+    stopped: list[str] = []
+    with _locked(home):
+        parts = (("runner", home.runner_pid, (s.runner_module,)),)
+        parts += (("Prefect server", home.server_pid, SERVER_MARKERS),)
+        for name, pid_file, markers in parts:
+            pid = _procs.owned_pid(pid_file, markers)
+            if pid is not None:
+                _procs.terminate_group(pid, STOP_TIMEOUT_S)
+                stopped.append(f"{name} (pid {pid})")
+            pid_file.unlink(missing_ok=True)
+        # Whatever the db setting says now: a PostgreSQL started earlier must not be left behind.
+        postgres = _procs.stop_postgres(home.pgdata, STOP_TIMEOUT_S)
+        if postgres is not None:
+            stopped.append(f"PostgreSQL (pid {postgres})")
+    return stopped
+
+
+def activate(settings: LabSettings | None = None) -> None:
+    """Point the Prefect client in this process at the lab's server (call before using prefect)."""
+    # Read the settings before writing PREFECT_API_URL, so get_settings() keeps seeing the embedded
+    # mode: a LabSettings() built after this call would take the lab's own server for a remote one.
+    s = settings or get_settings()
+    get_settings()
+    os.environ["PREFECT_API_URL"] = api_url(s)
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    if s.embedded:
+        os.environ["PREFECT_HOME"] = str(_procs.Home(s.home).prefect)
+
+
+# --- remote ---------------------------------------------------------------------------------
+
+
+def _remote_status(s: LabSettings, timeout: float) -> BackendStatus:
+    """Check the server at PREFECT_API_URL answers; start nothing."""
+    url = api_url(s)
+    answer = _get(f"{url}/health", timeout, local=False)
+    # Any answer below 500 is a live server (one behind auth may say 401 to an anonymous GET).
+    up = isinstance(answer, httpx.Response) and answer.status_code < 500
+    reason = f"HTTP {answer.status_code}" if isinstance(answer, httpx.Response) else answer
+    message = (
+        f"Using the Prefect server at {url} (PREFECT_API_URL)."
+        if up
+        else f"Prefect server at {url} is not answering ({reason}). Start it, or unset "
+        "PREFECT_API_URL so the lab runs its own."
+    )
+    return BackendStatus(
+        mode="remote",
+        api_url=url,
+        ui_url=ui_url(s),
+        server_up=up,
+        runner_up=None,
+        server_pid=None,
+        runner_pid=None,
+        postgres_up=None,
+        db="remote",
+        home=None,
+        message=message,
+    )
+
+
+def _get(url: str, timeout: float, *, local: bool = True) -> httpx.Response | str:
+    """GET a URL; return the response, or a short reason when there was none."""
+    try:
+        # Loopback requests must not go through a proxy from the environment; remote ones may.
+        return httpx.get(url, timeout=timeout, trust_env=not local)
+    except httpx.HTTPError as exc:
+        return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+# --- embedded: shared -----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _locked(home: _procs.Home) -> Iterator[None]:
+    """Hold the home's backend lock, so one process at a time starts or stops the backend."""
+    with _procs.file_lock(home.lock, LOCK_TIMEOUT_S) as got:
+        if not got:
+            raise BackendError(
+                f"Another Pattern Lab process has been starting or stopping the backend in "
+                f"{home.root} for {LOCK_TIMEOUT_S:.0f} s; try again when it has finished."
+            )
+        yield
+
+
+def _embedded_message(
+    s: LabSettings, server_up: bool, runner_pid: int | None, postgres_up: bool | None
+) -> str:
+    """Say in one line how the embedded backend is doing."""
+    if not server_up:
+        return (
+            "The lab's Prefect server is not running: `python -m patternlab backend up` starts it."
+        )
+    if postgres_up is False:
+        return f"Prefect server at {api_url(s)} answers, but PostgreSQL is not running."
+    if runner_pid is None:
+        return f"Prefect server at {api_url(s)} is up; the runner is not running, so runs wait."
+    db = "PostgreSQL" if s.db == "postgres" else "SQLite"
+    return f"Embedded backend up: Prefect server at {api_url(s)} on {db}, runner pid {runner_pid}."
+
+
+# --- embedded: PostgreSQL -------------------------------------------------------------------
+
+
+def _ensure_postgres(home: _procs.Home, say: Progress) -> None:
+    """Start PostgreSQL on the home's data folder unless it runs; create the prefect database."""
+    if _procs.postmaster_pid(home.pgdata) is not None:
+        return
+    say("Starting PostgreSQL…")
+    try:
+        _procs.start_postgres(home.pgdata, "prefect")
+    except (OSError, subprocess.SubprocessError, AssertionError) as exc:
+        log = home.pgdata / "log"
+        raise BackendError(
+            f"PostgreSQL did not start in {home.pgdata} ({exc}). Last lines of {log}:\n"
+            f"{_procs.log_tail(log)}"
+        ) from exc
+
+
+# --- embedded: Prefect server and runner ----------------------------------------------------
+
+
+def _server_healthy(s: LabSettings, timeout: float = 1.0) -> bool:
+    """Say whether the lab's Prefect server answers its health check."""
+    answer = _get(f"{api_url(s)}/health", timeout)
+    return isinstance(answer, httpx.Response) and answer.status_code == 200
+
+
+def _check_port_free(s: LabSettings) -> None:
+    """Fail fast when something that is not the lab's server holds the port."""
+    if _procs.port_in_use(s.port, HOST):
+        raise BackendError(
+            f"Port {s.port} on {HOST} is in use by another program (not this lab's Prefect "
+            f"server). Stop that program, or set PATTERNLAB_PORT to a free port."
+        )
+
+
+def _ensure_server(s: LabSettings, home: _procs.Home, say: Progress) -> int:
+    """Reuse the lab's Prefect server when it answers; otherwise start it and wait for health."""
+    pid = _procs.owned_pid(home.server_pid, SERVER_MARKERS)
+    if pid is not None:
+        if _procs.poll_until(lambda: _server_healthy(s), 10.0, interval=0.25):
+            return pid
+        # Ours but not answering (hung, or moved to another port): start it afresh.
+        _procs.terminate_group(pid, STOP_TIMEOUT_S)
+        _check_port_free(s)
+    say("Starting Prefect server (first start migrates the database, ~10 s)…")
+    if s.db == "postgres":
+        db_url = f"postgresql+asyncpg://postgres@/prefect?host={_procs.socket_dir(home.pgdata)}"
+    else:
+        db_url = f"sqlite+aiosqlite:///{home.prefect / 'prefect.db'}"
+    env = {
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": db_url,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_API_HOST": HOST,
+        "PREFECT_SERVER_API_PORT": str(s.port),
+    }
+    argv = f"-m prefect server start --host {HOST} --port {s.port}".split()
+    ready = functools.partial(_server_healthy, s)
+    timeout = SERVER_TIMEOUT_S if s.db == "postgres" else SQLITE_SERVER_TIMEOUT_S
+    return _launch(home, "server", argv, env | server_env(s), ready, timeout)
+
+
+def _runner_ready(s: LabSettings, since: float) -> bool:
+    """Say whether a runner started at `since` has registered the probe deployment and polled."""
+    answer = _get(f"{api_url(s)}/deployments/name/{PROBE_DEPLOYMENT}", 2.0)
+    if not isinstance(answer, httpx.Response) or answer.status_code != 200:
+        return False
+    # The deployment outlives its runner in the database, and the previous runner's last poll
+    # can be a moment old: only a (re-)registration since the start, then a poll, count.
+    found = answer.json()
+    if not found.get("last_polled"):
+        return False
+    updated = datetime.fromisoformat(found["updated"]).timestamp()
+    return updated >= since and datetime.fromisoformat(found["last_polled"]).timestamp() >= updated
+
+
+def _ensure_runner(s: LabSettings, home: _procs.Home, say: Progress) -> int:
+    """Reuse the runner when it runs and has registered; otherwise (re)start it."""
+    pid = _procs.owned_pid(home.runner_pid, (s.runner_module,))
+    if pid is not None:
+        since = home.runner_pid.stat().st_mtime
+        # Someone else re-applying the deployment resets the check until the runner's next poll.
+        if _procs.poll_until(lambda: _runner_ready(s, since), 2.0 * s.runner_poll_s + 2.0, 0.25):
+            return pid
+        # Alive but never registered: a start that was abandoned half-way, or a stuck runner.
+        _procs.terminate_group(pid, STOP_TIMEOUT_S)
+    return _start_runner(s, home, say)
+
+
+def _start_runner(s: LabSettings, home: _procs.Home, say: Progress) -> int:
+    """Start the runner (`python -m <runner_module>`) and wait until it has registered."""
+    say("Starting runner…")
+    env = {
+        "PREFECT_API_URL": api_url(s),
+        # Prefect's default 10 s poll would dominate every hand-off the lab measures.
+        "PREFECT_RUNNER_POLL_FREQUENCY": str(s.runner_poll_s),
+        # The flows read the lab's settings too: give them this backend's, not the shell's.
+        "PATTERNLAB_HOME": str(home.root),
+        "PATTERNLAB_PORT": str(s.port),
+        "PATTERNLAB_DB": s.db,
+    }
+    started = time.time()
+    ready = functools.partial(_runner_ready, s, started)
+    return _launch(
+        home, "runner", ["-m", s.runner_module], env | runner_env(s), ready, RUNNER_TIMEOUT_S
+    )
+
+
+def _launch(
+    home: _procs.Home,
+    name: str,
+    args: list[str],
+    extra_env: dict[str, str],
+    ready: Callable[[], bool],
+    timeout: float,
+) -> int:
+    """Start `python <args>` as the backend's `name` part, record its pid, wait until `ready()`."""
+    log, pid_file = home.logs / f"{name}.log", home.run / f"{name}.pid"
+    # Pass our environment through (PATH, locale, GITHUB_TOKEN for the flows), minus the user's
+    # own Prefect server and profile, which would pull the child away from the lab's backend.
+    env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
+    env |= {"PREFECT_HOME": str(home.prefect)} | extra_env
+    # cwd is the project root: the runner imports flows/ from there (`python -m flows.serve`).
+    pid = _procs.spawn([sys.executable, *args], env, PROJECT_ROOT, log)
+    _procs.write_pid(pid_file, pid)
+    reason = _procs.wait_ready(pid, ready, timeout)
+    if reason is None:
+        return pid
+    pid_file.unlink(missing_ok=True)
+    label = "Prefect server" if name == "server" else name
+    raise BackendError(f"The {label} {reason}. Last lines of {log}:\n{_procs.log_tail(log)}")
