@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
@@ -14,11 +15,17 @@ from typing import Any
 from prefect import task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.actions import ArtifactUpdate
 from prefect.context import FlowRunContext, TaskRunContext
 
 from flows import github
 from flows.snapshot import SNAPSHOT_DATE, SNAPSHOT_NOTE
+from patternlab import tuning
 from patternlab.settings import get_settings
+
+# The lab's Prefect adapters (patternlab/tuning.py) must be in place before any flow runs here.
+tuning.install_adapters()
 
 # Seconds of real work (HTTP, arithmetic) per flow run, measured inside this process's tasks.
 _WORK_S: dict[str, float] = defaultdict(float)
@@ -161,20 +168,33 @@ def launch_tags() -> list[str]:
     return [t for t in tags if t.startswith("launch:")]
 
 
+def _process_row(work_s: float | None) -> list[dict[str, Any]]:
+    """Return the `lab-process` table: where this flow runs and, once it ends, its work time."""
+    return [{"pid": os.getpid(), "host": socket.gethostname(), "work_s": work_s}]
+
+
 @contextmanager
 def recorded() -> Iterator[None]:
-    """Record, when the flow ends (even by failing), the process it ran in and its work time."""
+    """Record where the flow runs when it starts, and its work time when it ends (even failing).
+
+    Recording at the start lets the lab tell a run whose process died (it would stay Running
+    forever) from one that is merely slow.
+    """
     ctx = FlowRunContext.get()
     run_id = str(ctx.flow_run.id) if ctx and ctx.flow_run else ""
+    artifact_id = create_table_artifact(
+        _process_row(None), key=PROCESS_KEY, description="Where this flow run ran"
+    )
     try:
         yield
     finally:
-        row = {
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "work_s": round(_WORK_S.pop(run_id, 0.0), 6),
-        }
-        create_table_artifact([row], key=PROCESS_KEY, description="Where this flow run ran")
+        work_s = round(_WORK_S.pop(run_id, 0.0), 6)
+        update = ArtifactUpdate(data=json.dumps(_process_row(work_s)))
+        if ctx is not None and isinstance(ctx.client, SyncPrefectClient):
+            ctx.client.update_artifact(artifact_id, update)
+        else:
+            with get_client(sync_client=True) as client:
+                client.update_artifact(artifact_id, update)
 
 
 class DrillFailure(RuntimeError):

@@ -271,9 +271,14 @@ def wait_for_launch(
     on_poll: Callable[[LaunchReport], None] | None = None,
 ) -> LaunchReport:
     """Poll a launch until every expected run is final, or the deadline passes."""
+    from patternlab.recovery import recover  # recovery reads runs through this module
+
     deadline = time.monotonic() + timeout_s
+    notices: list[str] = []
     while True:
+        notices += recover()
         report = read_launch(launch_id)
+        report.notices = notices
         if on_poll:
             on_poll(report)
         if report.done or time.monotonic() > deadline:

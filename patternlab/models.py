@@ -124,6 +124,7 @@ class LaunchReport(BaseModel):
     created: datetime | None = None
     done: bool
     patterns: list[PatternReport]
+    notices: list[str] = Field(default_factory=list)  # e.g. "the runner had stopped; restarted"
 
 
 class HistoryRow(BaseModel):
