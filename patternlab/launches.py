@@ -35,12 +35,12 @@ from prefect.exceptions import ObjectNotFound
 from flows.github import parse_repo
 from patternlab.backend import BackendError, api_url, ui_url
 from patternlab.catalog import FLOW_ROLES, PATTERN_INFO, TRIGGERED_DEPLOYMENTS
+from patternlab.drills import DRILLS
 from patternlab.metrics import RunView, build_pattern_report
 from patternlab.models import PATTERNS, HistoryPage, HistoryRow, LaunchReport, RepoStats
 from patternlab.settings import get_settings
 
 ENTRY_TAG = "lab-entry"
-DRILLS = ("none", "upstream", "child", "transient")
 Variant = str  # "wait" | "fire-and-forget"
 
 
@@ -257,6 +257,7 @@ def _assemble(launch_id: str, entries: list, views: list[RunView], arts: dict, n
         launch_id=launch_id,
         repo=(first.parameters or {}).get("repo", ""),
         source=(first.parameters or {}).get("source", ""),
+        drill=(first.parameters or {}).get("drill", "none"),
         created=min(e.created for e in entries),
         done=all(p.done for p in patterns),
         patterns=patterns,

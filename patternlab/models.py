@@ -122,6 +122,7 @@ class LaunchReport(BaseModel):
     repo: str
     source: str
     created: datetime | None = None
+    drill: str = "none"  # the failure drill chosen at launch (see patternlab/drills.py)
     done: bool
     patterns: list[PatternReport]
     notices: list[str] = Field(default_factory=list)  # e.g. "the runner had stopped; restarted"
