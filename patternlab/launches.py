@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+import httpx
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.filters import (
     ArtifactFilter,
@@ -30,7 +31,8 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import StateType
 from prefect.client.schemas.sorting import FlowRunSort
-from prefect.exceptions import ObjectNotFound
+from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
+from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
 
 from flows.github import parse_repo
 from patternlab.backend import BackendError, api_url, ui_url
@@ -55,7 +57,11 @@ _CLIENTS_LOCK = threading.Lock()
 
 @contextmanager
 def _client() -> Iterator[SyncPrefectClient]:
-    """Lend the process-wide Prefect client (kept open: a new one pays a CSRF-token call)."""
+    """Lend the process-wide Prefect client; turn "server unreachable" into a BackendError.
+
+    The client stays open (a new one pays a CSRF-token request) and does not retry here: a page
+    polling every second should say "backend down" at once, not hang in Prefect's backoff.
+    """
     url = api_url()
     with _CLIENTS_LOCK:
         client = _CLIENTS.get(url)
@@ -63,7 +69,25 @@ def _client() -> Iterator[SyncPrefectClient]:
             client = get_client(sync_client=True)
             client.__enter__()
             _CLIENTS[url] = client
-    yield client
+    try:
+        with temporary_settings(updates={PREFECT_CLIENT_MAX_RETRIES: 0}):
+            yield client
+    except httpx.TransportError as exc:
+        raise BackendError(_unreachable(url, type(exc).__name__)) from None
+    except PrefectHTTPStatusError as exc:
+        if exc.response.status_code < 500:
+            raise
+        raise BackendError(_unreachable(url, f"HTTP {exc.response.status_code}")) from None
+
+
+def _unreachable(url: str, why: str) -> str:
+    """Say that the Prefect server is not answering, and what to do."""
+    fix = (
+        "Start it with `python -m patternlab backend up` (the dashboard reconnects by itself)."
+        if get_settings().embedded
+        else "Check PREFECT_API_URL and that the server is up."
+    )
+    return f"The Prefect server at {url} is not answering ({why}). {fix}"
 
 
 @lru_cache(maxsize=32)
