@@ -42,3 +42,14 @@ def test_downstream_parameters_come_from_the_event_not_from_code(lab_backend):
     action = automations["upstream-completed"].actions[0]
     assert "flow_run.parameters['repo']" in action.parameters["repo"]
     assert "launch:" in action.parameters["launch"]
+
+
+def test_embedded_server_and_runner_listen_on_loopback_only(lab_backend):
+    """Nothing the lab starts listens on an address other than 127.0.0.1."""
+    from patternlab import backend
+    from tests.helpers import listening
+
+    status = backend.backend_status()
+    for pid in (status.server_pid, status.runner_pid):
+        assert {addr for addr, _port in listening(pid)} <= {"127.0.0.1"}
+    assert listening(status.server_pid)  # the server does listen, on loopback
