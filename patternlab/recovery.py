@@ -26,7 +26,7 @@ from prefect.client.schemas.objects import StateType
 from prefect.states import Crashed
 
 from patternlab import _procs, backend
-from patternlab.launches import _client
+from patternlab.client import prefect_client
 from patternlab.settings import LabSettings, get_settings
 
 UNFINISHED = [StateType.RUNNING, StateType.PENDING, StateType.CANCELLING]
@@ -43,7 +43,7 @@ def recover(settings: LabSettings | None = None) -> list[str]:
     before_restart = datetime.now(UTC)
     backend.ensure_backend(s)
     notes = ["The runner had stopped; the lab restarted it."]
-    with _client() as client:
+    with prefect_client() as client:
         crashed = crash_orphaned_runs(client, before_restart)
     if crashed:
         notes.append(f"Marked {len(crashed)} run(s) whose process had died as Crashed.")
