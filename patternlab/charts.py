@@ -1,0 +1,275 @@
+"""Build the dashboard's plotly figures from the frames in patternlab.views (pure: no Streamlit).
+
+Colours are defined here once: one per pattern (used wherever a pattern appears) and Prefect's own
+colours for run states (ui-v2's STATE_COLORS), so the lab's views look like Prefect's.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+import pandas as pd
+import plotly.graph_objects as go
+
+PATTERN_COLORS: dict[str, str] = {
+    "monoflow": "#7C3AED",  # violet
+    "subflows": "#0D9488",  # teal
+    "deployments": "#DB2777",  # pink
+    "events": "#B45309",  # ochre
+    "all": "#4B5563",  # a series every pattern computed identically
+}
+# Prefect's state-type colours; a state name (Late, AwaitingRetry, ...) takes its type's colour.
+STATE_COLORS: dict[str, str] = {
+    "completed": "#219D4B",
+    "failed": "#DE0529",
+    "running": "#09439B",
+    "cancelled": "#333333",
+    "cancelling": "#334863",
+    "crashed": "#EA580C",
+    "paused": "#726576",
+    "pending": "#8E8093",
+    "scheduled": "#E08504",
+    "unknown": "#9CA3AF",
+}
+WAITING_COLOR = "#D1D5DB"
+# Parts of end-to-end time: (column, legend name, hatch, opacity). Bars keep their pattern's colour;
+# the hatch and shade tell the parts apart, so the pattern colour stays the same everywhere.
+TIME_PARTS: tuple[tuple[str, str, str, float], ...] = (
+    ("queue_s", "queue (created → running)", "/", 0.55),
+    ("handoff_s", "hand-off (child/trigger → running)", "x", 0.75),
+    ("work_s", "work (HTTP + arithmetic)", "", 1.0),
+    ("overhead_s", "orchestration overhead", ".", 0.35),
+)
+COUNT_COLUMNS = (("flow_runs", "flow runs"), ("task_runs", "task runs"), ("processes", "processes"))
+
+
+def pattern_color(pattern: str) -> str:
+    """Return a pattern's colour (grey for anything unknown)."""
+    return PATTERN_COLORS.get(pattern, "#6B7280")
+
+
+def state_color(status: str) -> str:
+    """Return Prefect's colour for a state type (our lower-case status)."""
+    return STATE_COLORS.get(status, STATE_COLORS["unknown"])
+
+
+def plain(text: object) -> str:
+    """Escape text for a plotly label: plotly reads <b>, <a href> and friends in labels as HTML."""
+    return html.escape(str(text), quote=False)
+
+
+def _layout(fig: go.Figure, title: str, **extra: object) -> go.Figure:
+    """Apply the lab's common layout to a figure (legend below it unless `extra` says otherwise)."""
+    layout = {
+        "title": {"text": title},
+        "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
+    }
+    fig.update_layout(layout | extra)
+    return fig
+
+
+def timings_figure(timings: pd.DataFrame) -> go.Figure:
+    """Stack each pattern's end-to-end time from queue, hand-off, work and overhead."""
+    fig = go.Figure()
+    colors = [pattern_color(p) for p in timings["pattern"]]
+    labels = [plain(label) for label in timings["label"]]
+    for column, name, hatch, opacity in TIME_PARTS:
+        values = timings[column].fillna(0.0).round(3).tolist()
+        fig.add_bar(
+            x=labels,
+            y=values,
+            name=name,
+            legendgroup=column,
+            showlegend=False,
+            marker={"color": colors, "opacity": opacity, "pattern": {"shape": hatch}},
+            hovertemplate=f"%{{x}}<br>{name}: %{{y:.3f}} s<extra></extra>",
+        )
+        # A grey stand-in carries the legend entry: the real bars hold four pattern colours.
+        fig.add_bar(
+            x=[None],
+            y=[None],
+            name=name,
+            legendgroup=column,
+            marker={"color": "#6B7280", "opacity": opacity, "pattern": {"shape": hatch}},
+        )
+    totals = timings["end_to_end_s"].tolist()
+    fig.add_scatter(
+        x=labels,
+        y=totals,
+        mode="text",
+        text=[f"{t:.2f} s" if t is not None and t == t else "running" for t in totals],
+        textposition="top center",
+        showlegend=False,
+        hoverinfo="skip",
+        name="end-to-end",
+    )
+    return _layout(fig, "Where the time goes (end-to-end, seconds)", barmode="stack")
+
+
+def counts_figure(counts: pd.DataFrame) -> go.Figure:
+    """Group flow-run, task-run and process counts by pattern."""
+    fig = go.Figure()
+    names = [name for _, name in COUNT_COLUMNS]
+    for row in counts.itertuples(index=False):
+        fig.add_bar(
+            x=names,
+            y=[int(getattr(row, column)) for column, _ in COUNT_COLUMNS],
+            name=plain(row.label),
+            marker={"color": pattern_color(row.pattern)},
+            text=[int(getattr(row, column)) for column, _ in COUNT_COLUMNS],
+            textposition="outside",
+        )
+    return _layout(fig, "What ran", barmode="group", yaxis={"title": {"text": "count"}})
+
+
+def timeline_figure(timeline: pd.DataFrame, now: datetime) -> go.Figure:
+    """Draw each run as a Gantt bar: waiting (grey) then running/final in Prefect's state colour."""
+    fig = go.Figure()
+    if timeline.empty:
+        return _layout(fig, "Timeline (no runs yet)")
+    # A square in the pattern's colour ties each row to its pattern, as in every other chart.
+    rows = [
+        f"{plain(row)} <span style='color:{pattern_color(p)}'>■</span>"
+        for row, p in zip(timeline["row"], timeline["pattern"], strict=True)
+    ]
+    created = pd.to_datetime(timeline["created"], utc=True)
+    start = pd.to_datetime(timeline["start"], utc=True)
+    end = pd.to_datetime(timeline["end"], utc=True).fillna(pd.Timestamp(now))
+    waited = start.fillna(pd.Timestamp(now))
+    fig.add_bar(
+        y=rows,
+        base=created,
+        x=(waited - created).dt.total_seconds() * 1000,
+        orientation="h",
+        name="waiting (scheduled/pending)",
+        marker={"color": WAITING_COLOR},
+        hovertemplate="%{y}<br>waited %{customdata:.2f} s<extra></extra>",
+        customdata=(waited - created).dt.total_seconds(),
+    )
+    ran = start.notna()
+    fig.add_bar(
+        y=[r for r, keep in zip(rows, ran, strict=True) if keep],
+        base=start[ran],
+        x=((end - start)[ran]).dt.total_seconds() * 1000,
+        orientation="h",
+        name="running / final state",
+        marker={"color": [state_color(s) for s in timeline["status"][ran]]},
+        text=timeline["state"][ran].tolist(),
+        textposition="inside",
+        customdata=((end - start)[ran]).dt.total_seconds(),
+        hovertemplate="%{y}<br>%{text}: %{customdata:.2f} s<extra></extra>",
+    )
+    height = 120 + 28 * len(rows)
+    return _layout(
+        fig,
+        "Timeline of the launch's flow runs",
+        barmode="overlay",
+        height=height,
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1},
+        xaxis={"type": "date", "tickformat": "%H:%M:%S", "title": {"text": "time (UTC)"}},
+        yaxis={"autorange": "reversed", "categoryorder": "array", "categoryarray": rows},
+    )
+
+
+def _shared_note(frame: pd.DataFrame) -> str:
+    """Say in a title that one series stands for every pattern (a lone trace has no legend)."""
+    labels = frame["label"].unique().tolist()
+    return (
+        f" · {plain(labels[0])}" if len(labels) == 1 and (frame["pattern"] == "all").all() else ""
+    )
+
+
+def contributors_figure(contributors: pd.DataFrame) -> go.Figure:
+    """Compare the top contributors' commit counts as each pattern computed them."""
+    fig = go.Figure()
+    for (pattern, label), part in contributors.groupby(["pattern", "label"], sort=False):
+        fig.add_bar(
+            y=[plain(login) for login in part["login"]],
+            x=part["contributions"].tolist(),
+            orientation="h",
+            name=plain(label),
+            marker={"color": pattern_color(str(pattern))},
+        )
+    height = 160 + 22 * contributors["login"].nunique() * max(len(fig.data), 1)
+    return _layout(
+        fig,
+        "Top contributors (commits)" + _shared_note(contributors),
+        barmode="group",
+        height=min(height, 900),
+        yaxis={"autorange": "reversed"},
+    )
+
+
+def weekly_figure(weekly: pd.DataFrame) -> go.Figure:
+    """Plot weekly commit activity, one line per pattern (identical lines overlap)."""
+    fig = go.Figure()
+    for (pattern, label), part in weekly.groupby(["pattern", "label"], sort=False):
+        fig.add_scatter(
+            x=part["week"],
+            y=part["commits"],
+            mode="lines+markers",
+            name=plain(label),
+            line={"color": pattern_color(str(pattern))},
+        )
+    return _layout(
+        fig,
+        "Weekly commits (top contributors)" + _shared_note(weekly),
+        hovermode="x unified",
+        yaxis={"rangemode": "tozero"},
+    )
+
+
+# --- Home page: each pattern's run tree as a small Graphviz diagram ---------------------------
+
+# (processes: [[flow, ...], ...], edges: [(from, to, label, style)]); "automation" is Prefect's.
+_TREES: dict[str, tuple[list[list[str]], list[tuple[str, str, str, str]]]] = {
+    "monoflow": ([["monoflow", "5 tasks"]], [("monoflow", "5 tasks", "calls", "solid")]),
+    "subflows": (
+        [["subflows-parent", "fetch-repo-data", "calculate-average-commits"]],
+        [
+            ("subflows-parent", "fetch-repo-data", "subflow", "solid"),
+            ("subflows-parent", "calculate-average-commits", "subflow", "solid"),
+        ],
+    ),
+    "deployments": (
+        [["deployments-parent"], ["average-commits-child"]],
+        [("deployments-parent", "average-commits-child", "run_deployment", "solid")],
+    ),
+    "events": (
+        [["events-upstream"], ["events-downstream"], ["events-missed-alert"]],
+        [
+            ("events-upstream", "automation", "event:\\nCompleted", "dashed"),
+            ("automation", "events-downstream", "runs", "solid"),
+            ("automation", "events-missed-alert", "no event\\nin window", "dotted"),
+        ],
+    ),
+}
+
+
+def run_tree_dot(pattern: str) -> str:
+    """Return a Graphviz diagram of a pattern's run tree, one box per OS process."""
+    processes, edges = _TREES[pattern]
+    color = pattern_color(pattern)
+    lines = [
+        "digraph {",
+        'rankdir=LR; bgcolor="transparent"; fontname="Helvetica"; fontsize=10; ranksep=0.3;',
+        f'node [shape=box, style="rounded,filled", fillcolor="{color}", fontcolor="white",'
+        ' fontname="Helvetica", fontsize=10];',
+        'edge [fontname="Helvetica", fontsize=9, color="#6B7280"];',
+    ]
+    for number, flows in enumerate(processes, start=1):
+        lines.append(f'subgraph cluster_{number} {{ label="process {number}"; style=dashed;')
+        lines += [
+            f'"{f}" [shape=note, fillcolor="#E5E7EB", fontcolor="#111827"];'
+            if f.endswith("tasks")
+            else f'"{f}";'
+            for f in flows
+        ]
+        lines.append("}")
+    if any("automation" in edge[:2] for edge in edges):
+        lines.append('"automation" [shape=hexagon, fillcolor="#374151", label="automation"];')
+    lines += [f'"{a}" -> "{b}" [label="{label}", style={style}];' for a, b, label, style in edges]
+    lines.append("}")
+    return "\n".join(lines)

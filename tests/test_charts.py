@@ -1,0 +1,93 @@
+"""Tests for patternlab.charts: figures built from the views' tables of hand-made reports."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from patternlab import charts, views
+from patternlab.models import PATTERNS
+from tests.test_views import T0, build_report, build_stats
+
+
+def _traces(fig, **match):
+    """Return the figure's traces whose attributes equal `match`."""
+    return [t for t in fig.data if all(getattr(t, k) == v for k, v in match.items())]
+
+
+def test_every_pattern_has_its_own_colour():
+    """The four patterns have four distinct colours, none of them a Prefect state colour."""
+    colours = [charts.pattern_color(p) for p in PATTERNS]
+    assert len(set(colours)) == 4
+    assert not set(colours) & set(charts.STATE_COLORS.values())
+
+
+def test_timings_figure_stacks_the_parts_of_end_to_end_per_pattern():
+    """Each part is a trace over the four patterns, coloured by pattern, summing to end-to-end."""
+    fig = charts.timings_figure(views.timings_frame(views.entries([build_report()])))
+    assert fig.layout.barmode == "stack"
+    parts = _traces(fig, type="bar", showlegend=False)
+    assert [t.name for t in parts] == [name for _, name, _, _ in charts.TIME_PARTS]
+    queue = parts[0]
+    assert list(queue.x) == ["Monoflow", "Flow of subflows", "Flow of deployments",
+                             "Event-triggered flow"]  # fmt: skip
+    assert list(queue.y) == [1.0, 2.0, 3.0, 4.0]
+    assert list(queue.marker.color) == [charts.pattern_color(p) for p in PATTERNS]
+    totals = [sum(t.y[i] for t in parts) for i in range(4)]
+    assert totals == [1.0 + 0.0 + 2.0 + 3.0, 2.0 + 0.5 + 5.0, 3.0 + 1.0 + 5.0, 4.0 + 1.5 + 5.0]
+
+
+def test_counts_figure_has_one_trace_per_pattern_in_its_colour():
+    """Counts are grouped bars: one trace per pattern, in that pattern's colour."""
+    fig = charts.counts_figure(views.counts_frame(views.entries([build_report()])))
+    assert [t.marker.color for t in fig.data] == [charts.pattern_color(p) for p in PATTERNS]
+    assert list(fig.data[1].y) == [3, 6, 1]  # subflows: 3 flow runs, 6 task runs, 1 process
+
+
+def test_timeline_figure_colours_runs_by_prefect_state_and_grows_to_now():
+    """Running bars end at `now`; finished ones at their end; colours are Prefect's."""
+    report = build_report(patterns=["deployments"])
+    child = report.patterns[0].flow_runs[1]
+    child.status, child.state, child.end = "running", "Running", None
+    now = T0 + timedelta(seconds=20)
+    fig = charts.timeline_figure(views.timeline_frame(report), now)
+    ran = fig.data[1]
+    assert list(ran.marker.color) == [
+        charts.STATE_COLORS["completed"],
+        charts.STATE_COLORS["running"],
+    ]
+    assert list(ran.x) == [2000.0, 18000.0]  # ms: 2 s finished; running from T0+2 s until now
+
+
+def test_timeline_figure_of_no_runs_is_empty():
+    """A launch with no runs yet draws an empty timeline rather than failing."""
+    report = build_report(patterns=["monoflow"])
+    report.patterns[0].flow_runs = []
+    fig = charts.timeline_figure(views.timeline_frame(report), T0)
+    assert len(fig.data) == 0
+
+
+def test_contributor_logins_are_escaped_for_plotly():
+    """A login is shown as text: plotly would otherwise read tags in it as HTML."""
+    report = build_report(patterns=["monoflow"])
+    report.patterns[0].stats.top_contributors[0].login = "<a href='x'>evil</a>"
+    fig = charts.contributors_figure(views.contributors_frame(views.entries([report])))
+    assert "&lt;a href='x'&gt;evil&lt;/a&gt;" in list(fig.data[0].y)
+
+
+def test_weekly_figure_draws_one_line_per_differing_pattern():
+    """Weekly commits that differ between two patterns give two lines in their colours."""
+    report = build_report(patterns=["monoflow", "events"])
+    report.patterns[1].stats = build_stats()
+    report.patterns[1].stats.weekly_commits[0].commits = 7
+    fig = charts.weekly_figure(views.weekly_frame(views.entries([report])))
+    assert [t.line.color for t in fig.data] == [
+        charts.pattern_color("monoflow"), charts.pattern_color("events"),
+    ]  # fmt: skip
+
+
+def test_run_tree_diagram_draws_one_box_per_process():
+    """The Home diagrams put each OS process in its own cluster and name the automation."""
+    assert charts.run_tree_dot("subflows").count("subgraph cluster_") == 1
+    assert charts.run_tree_dot("deployments").count("subgraph cluster_") == 2
+    events = charts.run_tree_dot("events")
+    assert '"automation" -> "events-downstream"' in events
