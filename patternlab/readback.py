@@ -127,8 +127,29 @@ def _stats(views: list[RunView], arts: dict) -> RepoStats | None:
     return None
 
 
+def _trigger_may_be_pending(runs: list[Any], now: datetime) -> bool:
+    """Say whether an automation may have created a run of this launch that is not tagged yet.
+
+    Triggered runs tag themselves when they start; between creation and start only a look at
+    the triggered deployments finds them. That look is needed only once the upstream ended (the
+    downstream follows its Completed event) or ran past the alert window (the alert follows).
+    """
+    names = {flow_name(str(r.flow_id)): r for r in runs}
+    upstream = names.get("events-upstream")
+    if upstream is None or upstream.state is None:
+        return False
+    window = timedelta(seconds=get_settings().alert_window_s)
+    if not upstream.state.is_final():
+        return upstream.start_time is not None and now - upstream.start_time > window
+    ran = (upstream.end_time - upstream.start_time) if upstream.start_time else window
+    missed = not upstream.state.is_completed() or ran > window
+    wanted = {"events-missed-alert"} if missed else set()
+    wanted |= {"events-downstream"} if upstream.state.is_completed() else set()
+    return not wanted <= set(names)
+
+
 def read_launch(launch_id: str, *, now: datetime | None = None) -> LaunchReport:
-    """Read a launch back from Prefect alone: 3 API calls, 4 while a trigger may still fire."""
+    """Read a launch back from Prefect alone: 3 API calls (4 while a trigger is due)."""
     now = now or datetime.now(UTC)
     with prefect_client() as client:
         runs = _read_runs(client, launch_id)
@@ -136,8 +157,7 @@ def read_launch(launch_id: str, *, now: datetime | None = None) -> LaunchReport:
         if not entries:
             raise LookupError(f"No launch {launch_id} on this Prefect server")
         started = min(r.created for r in entries)
-        has_events = any("pattern:events" in r.tags for r in entries)
-        if has_events and (now - started) < timedelta(minutes=15):
+        if _trigger_may_be_pending(runs, now) and (now - started) < timedelta(minutes=15):
             known = {r.id for r in runs}
             runs += [r for r in _read_triggered(client, launch_id, started) if r.id not in known]
         tasks, parents, arts = _read_extras(client, runs)
