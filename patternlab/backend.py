@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import httpx
 
-from patternlab import _procs
+from patternlab import _procs, tuning
 from patternlab.settings import LabSettings, get_settings
 
 HOST = "127.0.0.1"
@@ -74,12 +74,12 @@ def ui_url(settings: LabSettings | None = None) -> str:
 
 def server_env(settings: LabSettings) -> dict[str, str]:
     """Return extra environment (tuning) for the embedded Prefect server."""
-    return {}
+    return tuning.server_env(settings)
 
 
 def runner_env(settings: LabSettings) -> dict[str, str]:
     """Return extra environment for the embedded runner."""
-    return {}
+    return tuning.runner_env(settings)
 
 
 def backend_status(settings: LabSettings | None = None) -> BackendStatus:

@@ -1,4 +1,4 @@
-"""Command line: `python -m patternlab launch | backend up|status|down`."""
+"""Command line: `python -m patternlab launch | backend up|status|down | bench`."""
 
 from __future__ import annotations
 
@@ -37,7 +37,29 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     backend = sub.add_parser("backend", help="manage the embedded Prefect backend")
     backend.add_argument("action", choices=["up", "status", "down"])
+    bench = sub.add_parser("bench", help="benchmark the patterns: plain, stock Prefect, tuned lab")
+    bench.add_argument("--repeat", type=int, default=5, help="runs per pattern and backend")
+    bench.add_argument("--repo", default="PrefectHQ/prefect", help="repository in the snapshot")
+    bench.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
+
+
+def _bench(args: argparse.Namespace) -> int:
+    """Run the benchmark command; fail when a run did not complete (timings never fail it)."""
+    from patternlab import bench
+
+    if args.repeat < 1:
+        print("error: --repeat must be at least 1", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    try:
+        result = bench.run_bench(args.repeat, args.repo, progress=say)
+    except bench.BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(json.dumps(result, indent=2, default=str) if args.json else bench.format_table(result))
+    complete = all(r["completed"] == r["runs"] for r in result["rows"])
+    return EXIT_OK if complete else EXIT_FAILED
 
 
 def _print_report(report: LaunchReport) -> None:
@@ -122,7 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from patternlab.backend import BackendError
 
     try:
-        return _launch(args) if args.command == "launch" else _backend(args)
+        commands = {"launch": _launch, "backend": _backend, "bench": _bench}
+        return commands[args.command](args)
     except BackendError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED

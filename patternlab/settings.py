@@ -37,6 +37,8 @@ class LabSettings(BaseSettings):
     # The module the embedded runner runs with `python -m`; tests point it at a stand-in.
     runner_module: str = Field(default="flows.serve", pattern=r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
     child_poll_s: float = Field(default=0.25, gt=0, le=30)
+    # Off: Prefect's defaults everywhere (the benchmark's "stock" backend): patternlab/tuning.py.
+    tuning: bool = True
     alert_window_s: int = Field(default=10, ge=10, le=3600)
     source: Source = "auto"
     snapshot_latency_ms: int = Field(default=0, ge=0, le=60_000)
