@@ -10,8 +10,9 @@ from functools import lru_cache
 import httpx
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.filters import FlowFilter, FlowFilterId
+from prefect.context import SettingsContext, get_settings_context
 from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
-from prefect.settings import PREFECT_CLIENT_MAX_RETRIES, temporary_settings
+from prefect.settings import PREFECT_CLIENT_MAX_RETRIES
 
 from patternlab.backend import BackendError, api_url
 from patternlab.settings import get_settings
@@ -35,7 +36,7 @@ def prefect_client() -> Iterator[SyncPrefectClient]:
             client.__enter__()
             _CLIENTS[url] = client
     try:
-        with temporary_settings(updates={PREFECT_CLIENT_MAX_RETRIES: 0}):
+        with _no_retries():
             yield client
     except httpx.TransportError as exc:
         raise BackendError(_unreachable(url, type(exc).__name__)) from None
@@ -43,6 +44,21 @@ def prefect_client() -> Iterator[SyncPrefectClient]:
         if exc.response.status_code < 500:
             raise
         raise BackendError(_unreachable(url, f"HTTP {exc.response.status_code}")) from None
+
+
+@lru_cache(maxsize=1)
+def _no_retry_context() -> tuple:
+    """Build, once, this process's Prefect settings with the client's retries turned off."""
+    # Prefect's temporary_settings() rebuilds the whole Settings object (~30 ms) on every call.
+    context = get_settings_context()
+    updated = context.settings.copy_with_update(updates={PREFECT_CLIENT_MAX_RETRIES: 0})
+    return context.profile, updated
+
+
+def _no_retries() -> SettingsContext:
+    """Return a settings context in which the Prefect client does not retry."""
+    profile, settings = _no_retry_context()
+    return SettingsContext(profile=profile, settings=settings)
 
 
 def _unreachable(url: str, why: str) -> str:
