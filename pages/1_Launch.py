@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from patternlab import charts, ui, views
+from patternlab import charts, ui, ui_backend, ui_runs, views
+from patternlab.drills import DRILL_LABELS, DRILLS
 from patternlab.models import PATTERNS, LaunchReport
 from patternlab.settings import get_settings
 
@@ -14,6 +15,7 @@ SOURCES = {
     "snapshot": "offline snapshot (approximate, dated)",
 }
 VARIANTS = {"wait": "wait for the child", "fire-and-forget": "fire and forget"}
+HOLD_PAST_WINDOW_S = 2  # the events upstream is held this much longer than the alert window
 
 ui.page("Launch", ":material/rocket_launch:")
 st.title("Launch")
@@ -67,8 +69,23 @@ with st.container(border=True):
         horizontal=True,
         help="Flow of deployments only: does the parent wait for its child run?",
     )
+    drill = left.selectbox(
+        "Failure drill",
+        DRILLS,
+        format_func=DRILL_LABELS.get,
+        key="launch_drill",
+        help="Make one step fail on purpose; Compare then shows what each pattern did about it.",
+    )
+    window = get_settings().alert_window_s
+    hold = right.checkbox(
+        f"Events: hold the upstream {window + HOLD_PAST_WINDOW_S} s, past its {window} s window",
+        key="launch_hold",
+        disabled="events" not in patterns,
+        help="No Completed event arrives in time, so the proactive trigger fires its alert flow.",
+    )
     if st.button("Launch", type="primary", key="launch_go", icon=":material/rocket_launch:"):
-        launch_id = ui.start_launch(patterns, repo, source, variant)
+        hold_s = float(window + HOLD_PAST_WINDOW_S) if hold and "events" in patterns else 0.0
+        launch_id = ui.start_launch(patterns, repo, source, variant, drill=drill, hold_s=hold_s)
         if launch_id:
             # In the URL, not only in the session: a reload or a shared link re-attaches.
             st.query_params["launch"] = launch_id
@@ -94,6 +111,7 @@ def _show_stats(report: LaunchReport) -> None:
 def _show(report: LaunchReport) -> None:
     """Render a launch: summary, each pattern's run tree beside its code, the timeline."""
     now = ui.now()
+    notices = list(dict.fromkeys([*report.notices, *ui.launch_notices(report.launch_id)]))
     state = views.launch_state(report)
     st.subheader(f"Launch `{report.launch_id}` · {views.escape_md(report.repo)}")
     cols = st.columns(4)
@@ -101,11 +119,14 @@ def _show(report: LaunchReport) -> None:
     cols[1].metric("Elapsed", f"{views.elapsed_s(report, now) or 0:.1f} s")
     cols[2].metric("Flow runs", sum(len(p.flow_runs) for p in report.patterns))
     cols[3].metric("Task runs", sum(p.task_runs for p in report.patterns))
+    ui_runs.show_drill(report)
+    for line in notices:
+        st.info(views.escape_md(line), icon=":material/build:")
     for line in views.waiting_runs(report, now):
         st.warning(f"{line}: is the runner up? See the sidebar.", icon=":material/hourglass_top:")
     for p in report.patterns:
         st.markdown(f"#### {views.pattern_title(p.pattern)} — {p.state}")
-        ui.show_pattern_run(
+        ui_runs.show_pattern_run(
             p, now, key=f"launch-{p.pattern}", with_code=st.session_state.get("launch_code", False)
         )
     figure = charts.timeline_figure(views.timeline_frame(report), now)
@@ -122,9 +143,15 @@ def _show(report: LaunchReport) -> None:
 
 @st.fragment(run_every=1)
 def _live(launch_id: str) -> None:
-    """Re-read a running launch about once a second; rerun the page when it is done."""
+    """Re-read a running launch about once a second; rerun the page when it is done.
+
+    A failed read (the server went away) is shown and retried at the next tick, so the page
+    reconnects by itself. Each tick also lets the lab restart a runner it finds dead.
+    """
+    ui.recover_runner(launch_id)
     report = ui.read_report(launch_id)
     if report is None:
+        st.caption(f"Trying again every second (last try {ui.now():%H:%M:%S} UTC).")
         return
     _show(report)
     if report.done:
@@ -134,8 +161,10 @@ def _live(launch_id: str) -> None:
 current = st.query_params.get("launch")
 if current:
     st.toggle("Show each pattern's flow code beside its runs", key="launch_code")
-    first = ui.read_report(current)
+    first, error = ui.try_read_report(current)
     if first is not None and first.done:
         _show(first)
-    elif first is not None:
-        _live(current)
+    elif first is not None or ui_backend.is_backend_down(error):
+        _live(current)  # running, or the server is away: keep asking
+    else:
+        ui.show_error(error)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from patternlab import charts, ui, views
+from patternlab import charts, ui, ui_backend, ui_runs, views, views_stats
 from patternlab.models import LaunchReport
+from patternlab.settings import get_settings
 
 LABEL = st.column_config.TextColumn("pattern")
 
@@ -20,6 +21,8 @@ def _choose_launches() -> list[str]:
         recent = views.unique_launches(ui.history(limit=200).rows)
     except Exception as exc:  # noqa: BLE001 - shown as a message; the URL's launches still work
         ui.show_error(exc)
+        if ui_backend.is_backend_down(exc):
+            ui_backend.stop_until_backend_answers()
         recent = []
     options = list(dict.fromkeys([*wanted, *recent]))
     if not options:
@@ -82,7 +85,17 @@ def _show_separation(items: list[views.Entry]) -> None:
 def _show_stats(items: list[views.Entry]) -> None:
     """Show the repository's statistics as each pattern computed them."""
     st.header("Repository statistics")
-    label, snapshot = views.source_label(items)
+    if not any(e.report.stats for e in items):
+        running = not all(e.report.done for e in items)
+        st.info(
+            "No statistics yet: the runs have not published any."
+            if running
+            else "No statistics: no pattern's runs got as far as publishing them (see the run "
+            "trees below for why).",
+            icon=":material/query_stats:",
+        )
+        return
+    label, snapshot = views_stats.source_label(items)
     if snapshot:
         st.warning(f"**Data source:** {views.escape_md(label)}", icon=":material/inventory_2:")
     else:
@@ -91,14 +104,14 @@ def _show_stats(items: list[views.Entry]) -> None:
     if description:
         st.text(description)  # GitHub's text: shown as text, never as Markdown or HTML
     st.dataframe(
-        views.stats_frame(items).drop(columns=["pattern"]),
+        views_stats.stats_frame(items).drop(columns=["pattern"]),
         hide_index=True,
         column_config={"label": LABEL},
     )
-    differing = views.stats_disagreements(items)
+    differing = views_stats.stats_disagreements(items)
     if differing:
         st.warning("The patterns disagree on: " + ", ".join(differing), icon=":material/flag:")
-    contributors, weekly = views.contributors_frame(items), views.weekly_frame(items)
+    contributors, weekly = views_stats.contributors_frame(items), views_stats.weekly_frame(items)
     left, right = st.columns(2)
     if not contributors.empty:
         left.plotly_chart(charts.contributors_figure(contributors), key="compare-contributors")
@@ -112,7 +125,7 @@ def _show_runs(items: list[views.Entry]) -> None:
     now = ui.now()
     for tab, e in zip(st.tabs([e.label for e in items]), items, strict=True):
         with tab:
-            ui.show_pattern_run(e.report, now, key=f"compare-{e.launch_id}-{e.pattern}")
+            ui_runs.show_pattern_run(e.report, now, key=f"compare-{e.launch_id}-{e.pattern}")
 
 
 def _show(reports: list[LaunchReport]) -> None:
@@ -125,6 +138,7 @@ def _show(reports: list[LaunchReport]) -> None:
         return
     repos = ", ".join(sorted({r.repo for r in reports}))
     st.caption(f"Repository: {views.escape_md(repos)} · {len(items)} pattern runs")
+    ui_runs.show_isolation(items, reports, get_settings().alert_window_s)
     _show_time(items)
     _show_separation(items)
     _show_stats(items)
@@ -136,12 +150,18 @@ def _live(launch_ids: list[str]) -> None:
     """Re-read running launches every two seconds; rerun the page once all are done."""
     reports = [r for i in launch_ids if (r := ui.read_report(i)) is not None]
     _show(reports)
-    if all(r.done for r in reports):
+    if reports and all(r.done for r in reports):
         st.rerun()
 
 
 chosen = _choose_launches()
-found = [r for i in chosen if (r := ui.read_report(i)) is not None]
+reads = [ui.try_read_report(i) for i in chosen]
+found = [r for r, _ in reads if r is not None]
+for _, error in reads:
+    if error is not None:
+        ui.show_error(error)
+if any(ui_backend.is_backend_down(error) for _, error in reads):
+    ui_backend.stop_until_backend_answers()
 if all(r.done for r in found):
     _show(found)
 else:

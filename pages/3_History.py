@@ -6,7 +6,7 @@ import math
 
 import streamlit as st
 
-from patternlab import ui, views
+from patternlab import ui, ui_backend, ui_runs, views
 from patternlab.models import PATTERNS
 
 ALL = "all"
@@ -18,7 +18,8 @@ ui.page("History", ":material/history:")
 st.title("History")
 st.caption(
     "Each row is one pattern of one launch (its entry flow run), read from the Prefect server: "
-    "the same in every browser, and still there after the app restarts."
+    "the same in every browser, and still there after the app restarts. *entry run s* is that "
+    "run's own running time; open a launch in Compare for each pattern's end-to-end time."
 )
 
 
@@ -46,6 +47,8 @@ try:
     found = ui.history(**filters, limit=size, offset=(number - 1) * size)
 except Exception as exc:  # noqa: BLE001 - bad repository text, server trouble: shown as messages
     ui.show_error(exc)
+    if ui_backend.is_backend_down(exc):
+        ui_backend.stop_until_backend_answers()
     st.stop()
 
 if found.total == 0:
@@ -60,7 +63,7 @@ pages = max(math.ceil(found.total / size), 1)
 first_row = (number - 1) * size + 1
 st.caption(f"{found.total} runs match · rows {first_row}–{first_row + len(found.rows) - 1}")
 st.dataframe(
-    ui.paint_states(views.history_frame(found.rows)),
+    ui_runs.paint_states(views.history_frame(found.rows)),
     hide_index=True,
     column_order=[
         "launch",
@@ -69,13 +72,17 @@ st.dataframe(
         "source",
         "state",
         "created",
-        "duration s",
+        views.ENTRY_RUN_S,
         "compare",
         "prefect",
     ],
     column_config={
         "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm:ss"),
-        "duration s": st.column_config.NumberColumn(format="%.2f"),
+        views.ENTRY_RUN_S: st.column_config.NumberColumn(
+            format="%.2f",
+            help="How long the entry flow run itself ran (Prefect's run time), without its "
+            "subflows, child or triggered runs. Each pattern's end-to-end time is on Compare.",
+        ),
         "compare": st.column_config.LinkColumn("compare", display_text="open ↗"),
         "prefect": st.column_config.LinkColumn("Prefect UI", display_text="open run ↗"),
     },

@@ -6,9 +6,9 @@ and Prefect reads PREFECT_API_URL when it is first imported.
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from types import ModuleType
 
 from patternlab import backend
@@ -16,20 +16,23 @@ from patternlab import backend
 backend.activate()
 
 import httpx  # noqa: E402
-import pandas as pd  # noqa: E402
 import streamlit as st  # noqa: E402
-from pandas.io.formats.style import Styler  # noqa: E402
+from streamlit.errors import StreamlitSecretNotFoundError  # noqa: E402
 
 from flows.github import GitHubError  # noqa: E402
-from patternlab import views  # noqa: E402
-from patternlab.catalog import PATTERN_INFO  # noqa: E402
-from patternlab.charts import state_color  # noqa: E402
-from patternlab.models import HistoryPage, LaunchReport, PatternReport  # noqa: E402
+from patternlab import ui_backend, views  # noqa: E402
+from patternlab.models import HistoryPage, LaunchReport  # noqa: E402
 from patternlab.settings import LabSettings, get_settings  # noqa: E402
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FINISHED_TTL_S = 600  # a finished launch no longer changes; keep it for ten minutes
 HISTORY_TTL_S = 5  # History lists running launches too: keep it fresh
+NOTICES_KEY = "launch_notices-{}"  # session: what the lab repaired while watching a launch
+NAVIGATION = (  # the sidebar's links: Streamlit's own would call the entry page "app"
+    ("app.py", "Home", ":material/science:"),
+    ("pages/1_Launch.py", "Launch", ":material/rocket_launch:"),
+    ("pages/2_Compare.py", "Compare", ":material/bar_chart:"),
+    ("pages/3_History.py", "History", ":material/history:"),
+)
 
 
 class _NotDone(Exception):
@@ -47,6 +50,13 @@ def _launches() -> ModuleType:
     return launches
 
 
+def _recovery() -> ModuleType:
+    """Import patternlab.recovery on first use (it loads prefect too)."""
+    from patternlab import recovery
+
+    return recovery
+
+
 def now() -> datetime:
     """Return the current time in UTC."""
     return datetime.now(UTC)
@@ -55,9 +65,28 @@ def now() -> datetime:
 def page(title: str, icon: str) -> backend.BackendStatus:
     """Set up a page: config, a running backend (or a clear stop), and the sidebar."""
     st.set_page_config(page_title=f"{title} · Pattern Lab", page_icon=icon, layout="wide")
+    share_secret_token()
+    show_navigation()  # first: the links work even when the page stops for a missing backend
     status = require_backend()
     show_sidebar(status)
     return status
+
+
+def share_secret_token() -> bool:
+    """Put st.secrets' GITHUB_TOKEN in the environment the lab's runner inherits when started.
+
+    `streamlit run` already does this when it loads secrets.toml (top-level strings become
+    environment variables); this covers any other way the app is run. The token goes to the
+    runner's environment only: never a flow parameter, never on a page.
+    """
+    try:
+        token = st.secrets.get("GITHUB_TOKEN")
+    except (StreamlitSecretNotFoundError, FileNotFoundError):
+        return False  # no secrets.toml: the environment (or no token) it is
+    if not isinstance(token, str) or not token or LabSettings().github_token is not None:
+        return False  # an explicit GITHUB_TOKEN in the environment wins
+    os.environ["GITHUB_TOKEN"] = token
+    return True
 
 
 def require_backend(settings: LabSettings | None = None) -> backend.BackendStatus:
@@ -66,11 +95,14 @@ def require_backend(settings: LabSettings | None = None) -> backend.BackendStatu
     if status.server_up and status.runner_up is not False:
         return status
     if status.mode == "remote":
-        show_backend_down(status)
-        st.stop()
-    started = time.monotonic()
+        ui_backend.show_backend_down(status)
+        ui_backend.stop_until_backend_answers(settings)
+    started, notes = time.monotonic(), []
     with st.status("Starting the lab's Prefect backend…", expanded=True) as box:
         try:
+            if status.server_up and settings is None:
+                box.write("Restarting the runner, and ending the runs it left behind…")
+                notes = _recovery().recover()  # like ensure_backend, plus the orphaned runs
             status = backend.ensure_backend(settings, progress=box.write)
         except backend.BackendError as exc:
             box.update(label="The lab's Prefect backend did not start", state="error")
@@ -78,24 +110,22 @@ def require_backend(settings: LabSettings | None = None) -> backend.BackendStatu
             st.stop()
         took = time.monotonic() - started
         box.update(label=f"Backend up after {took:.1f} s", state="complete", expanded=False)
+    for line in notes:
+        st.info(views.escape_md(line), icon=":material/build:")
     return status
-
-
-def show_backend_down(status: backend.BackendStatus) -> None:
-    """Explain that the Prefect server cannot be reached, and what to do about it."""
-    st.error(
-        f"**Prefect server unreachable.** {views.escape_md(status.message)}",
-        icon=":material/error:",
-    )
-    st.info(
-        "Nothing can be launched or read until it answers. Start that server, or unset "
-        "`PREFECT_API_URL` and restart the app so the lab runs its own embedded backend."
-    )
 
 
 def _dot(up: bool | None) -> str:
     """Return a green or red dot (text, not emoji: it renders with any font)."""
     return ":green[●]" if up else ":red[●]"
+
+
+def show_navigation() -> None:
+    """Link the lab's pages in the sidebar (Streamlit's own links would call Home "app")."""
+    with st.sidebar:
+        for path, label, icon in NAVIGATION:
+            st.page_link(path, label=label, icon=icon)
+        st.divider()
 
 
 def show_sidebar(status: backend.BackendStatus) -> None:
@@ -150,15 +180,39 @@ def _finished_report(launch_id: str) -> dict:
     return report.model_dump(mode="json")
 
 
+def try_read_report(launch_id: str) -> tuple[LaunchReport | None, Exception | None]:
+    """Read a launch (cached once done, fresh while running): the report, or why not."""
+    try:
+        return LaunchReport.model_validate(_finished_report(launch_id)), None
+    except _NotDone as running:
+        return running.report, None
+    except Exception as exc:  # noqa: BLE001 - a page shows every failure as a message
+        return None, exc
+
+
 def read_report(launch_id: str) -> LaunchReport | None:
     """Read a launch (cached once done, fresh while running); show an error and return None."""
+    report, error = try_read_report(launch_id)
+    if error is not None:
+        show_error(error)
+    return report
+
+
+def launch_notices(launch_id: str) -> list[str]:
+    """Return what the lab repaired (runner restarts, crashed runs) while watching a launch."""
+    return list(st.session_state.get(NOTICES_KEY.format(launch_id), []))
+
+
+def recover_runner(launch_id: str) -> list[str]:
+    """Restart a dead embedded runner and end its orphaned runs; return this launch's notices."""
     try:
-        return LaunchReport.model_validate(_finished_report(launch_id))
-    except _NotDone as running:
-        return running.report
-    except Exception as exc:  # noqa: BLE001 - a page shows every failure as a message
-        show_error(exc)
-        return None
+        found = _recovery().recover()
+    except backend.BackendError:
+        found = []  # the server is down: the launch read that follows says so
+    if found:
+        key = NOTICES_KEY.format(launch_id)
+        st.session_state[key] = [*st.session_state.get(key, []), *found]
+    return launch_notices(launch_id)
 
 
 @st.cache_data(ttl=HISTORY_TTL_S, max_entries=64, show_spinner=False)
@@ -195,80 +249,17 @@ def snapshot_repos() -> list[str]:
         return []
 
 
-@st.cache_data(show_spinner=False)
-def flow_code(pattern: str) -> str:
-    """Return the source of a pattern's flow module."""
-    path = PROJECT_ROOT / PATTERN_INFO[pattern].module
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        return f"# could not read {PATTERN_INFO[pattern].module}: {exc}"
-
-
-def _paint_state(row: pd.Series) -> list[str]:
-    """Colour a run's Prefect state cell the way Prefect's UI does."""
-    paint = f"color: white; background-color: {state_color(row['status'])}"
-    return [paint if column == "state" else "" for column in row.index]
-
-
-def paint_states(frame: pd.DataFrame) -> Styler:
-    """Style a frame's `state` column in Prefect's colours (it needs a `status` column)."""
-    return frame.style.apply(_paint_state, axis=1).format(precision=2, na_rep="")
-
-
-TREE_COLUMNS = {
-    "run": st.column_config.TextColumn("flow run", width=200),
-    "state": st.column_config.TextColumn("Prefect state", width=100),
-    "prefect": st.column_config.LinkColumn("UI", display_text="open ↗", width=60),
-    "task runs": st.column_config.NumberColumn("tasks", width=50),
-    "ran s": st.column_config.NumberColumn("ran s", width=60, format="%.2f"),
-    "started by": st.column_config.TextColumn("started by", width=90),
-    "waited s": st.column_config.NumberColumn("waited s", width=70, format="%.2f"),
-    "process": st.column_config.TextColumn("process", width=80),
-}
-NARROW_TREE = 5  # columns kept when the code sits beside the tree (they fit in half the page)
-CODE_HEIGHT_PX = 420
-
-
-def show_pattern_run(
-    report: PatternReport, when: datetime, *, key: str, with_code: bool = True
-) -> None:
-    """Show one pattern's run tree (Prefect state colours, UI links), errors, and its flow code."""
-    tree, code = st.columns(2) if with_code else (st.container(), None)
-    columns = list(TREE_COLUMNS)[:NARROW_TREE] if with_code else list(TREE_COLUMNS)
-    with tree:
-        st.dataframe(
-            paint_states(views.run_tree_frame(report, when)),
-            hide_index=True,
-            column_order=columns,
-            column_config=TREE_COLUMNS,
-            key=f"tree-{key}",
-        )
-        caption = f"{len(report.flow_runs)} flow runs · {report.task_runs} task runs · "
-        caption += f"{report.processes} processes"
-        if report.variant:
-            caption += f" · variant: {report.variant}"
-        st.caption(caption)
-        if report.alert:
-            st.caption(f"Proactive trigger: {report.alert}")
-        for line in report.errors:
-            hint = views.error_hint(line)
-            st.error(f"{views.escape_md(line)}  \n→ {hint}", icon=":material/warning:")
-    if code is not None:
-        # From the first flow or task definition: what makes the pattern, not its imports.
-        first, excerpt = views.flow_excerpt(flow_code(report.pattern))
-        module = PATTERN_INFO[report.pattern].module
-        code.caption(f"Flow code: `{module}` from line {first}")
-        code.code(excerpt, line_numbers=True, wrap_lines=True, height=CODE_HEIGHT_PX)
-
-
-def start_launch(patterns: list[str], repo: str, source: str, variant: str) -> str | None:
+def start_launch(
+    patterns: list[str], repo: str, source: str, variant: str, *, drill: str, hold_s: float
+) -> str | None:
     """Launch patterns; return the launch id, or show why not (nothing is created) and None."""
     if not patterns:
         st.warning("Choose at least one pattern to launch.", icon=":material/touch_app:")
         return None
     try:
-        return _launches().launch(patterns, repo, source, variant=variant)
+        return _launches().launch(
+            patterns, repo, source, variant=variant, drill=drill, hold_s=hold_s
+        )
     except Exception as exc:  # noqa: BLE001 - bad input, backend trouble: all shown as messages
         show_error(exc)
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,30 +17,19 @@ from patternlab.models import (
     HistoryRow,
     LaunchReport,
     PatternReport,
-    RepoStats,
 )
+from patternlab.views_failures import retries_label, short_message
 
 TRAITS = ("conceptual", "execution", "awareness")
-ALL_AGREE = "all"  # the pattern name of a series every pattern computed identically
-STAT_FIELDS = (
-    ("stars", "Stars"), ("forks", "Forks"), ("open_issues", "Open issues"),
-    ("watchers", "Watchers"), ("contributors", "Contributors"), ("commits", "Commits"),
-    ("avg_commits_per_contributor", "Avg commits / contributor"),
-)  # fmt: skip
 RUN_TREE_COLUMNS = [
-    "run", "role", "state", "status", "task runs", "waited s", "ran s", "started by", "process",
-    "name", "prefect",
+    "run", "role", "state", "status", "retries", "message", "task runs", "waited s", "ran s",
+    "started by", "process", "name", "prefect",
 ]  # fmt: skip
 WAITING = frozenset({"scheduled", "pending"})
+# History's duration is the entry run's own run time (Prefect's total_run_time), not end-to-end:
+# the pattern's children and triggered runs are not read for a History row (see docs/dashboard.md).
+ENTRY_RUN_S = "entry run s"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-_HINTS = (
-    ("rate limit", "Set GITHUB_TOKEN for the runner, wait for the reset, or use the snapshot."),
-    ("not found", "Check the repository's owner/name, or pick one from the snapshot list."),
-    ("not running", "Open Home to start the backend, or run `python -m patternlab backend up`."),
-    ("runner", "Check the runner in the sidebar; `python -m patternlab backend up` restarts it."),
-    ("timed out", "GitHub or the network is slow: launch again, or use the offline snapshot."),
-    ("still computing", "GitHub is still computing statistics: launch again in a minute."),
-)
 
 
 @dataclass(frozen=True)
@@ -56,13 +45,6 @@ class Entry:
 def escape_md(text: object) -> str:
     """Escape Markdown (and Streamlit's $-LaTeX) so outside text shows literally."""
     return _MD_SPECIAL.sub(r"\\\1", str(text))
-
-
-def error_hint(message: str) -> str:
-    """Return what a user can do about an error message (a generic pointer when unknown)."""
-    low = message.lower()
-    hint = next((h for key, h in _HINTS if key in low), None)
-    return hint or "Open the run in the Prefect UI for its logs."
 
 
 def flow_excerpt(source: str) -> tuple[int, str]:
@@ -144,6 +126,8 @@ def run_tree_frame(report: PatternReport, now: datetime) -> pd.DataFrame:
                 "role": run.role,
                 "state": run.state,
                 "status": run.status,
+                "retries": retries_label(run),
+                "message": short_message(run.message),
                 "task runs": run.task_runs,
                 "waited s": round(max(waited.total_seconds(), 0.0), 2),
                 "ran s": _run_elapsed(run, now),
@@ -246,83 +230,12 @@ def documented_frame() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def stats_frame(items: Iterable[Entry]) -> pd.DataFrame:
-    """Return the repository statistics each pattern computed, one row per pattern."""
-    rows = []
-    for e in items:
-        s = e.report.stats
-        row: dict[str, object] = {"label": e.label, "pattern": e.pattern}
-        for field, title in STAT_FIELDS:
-            row[title] = getattr(s, field) if s else None
-        row["Source"] = s.source if s else ""
-        row["Statistics"] = s.stats_status if s else "missing"
-        rows.append(row)
-    columns = ["label", "pattern", *(t for _, t in STAT_FIELDS), "Source", "Statistics"]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def stats_disagreements(items: Iterable[Entry]) -> list[str]:
-    """List the statistics on which the patterns that produced statistics disagree."""
-    found = [e.report.stats for e in items if e.report.stats is not None]
-    return [title for field, title in STAT_FIELDS if len({getattr(s, field) for s in found}) > 1]
-
-
-def _series(items: Iterable[Entry], pick: Callable[[RepoStats], list]) -> list[tuple]:
-    """Return (label, pattern, values) per pattern, or one shared series when all are identical."""
-    found = [(e.label, e.pattern, pick(e.report.stats)) for e in items if e.report.stats]
-    if len(found) > 1 and all(values == found[0][2] for _, _, values in found):
-        return [(f"all {len(found)} patterns (identical)", ALL_AGREE, found[0][2])]
-    return found
-
-
-def contributors_frame(items: Iterable[Entry], top: int = 10) -> pd.DataFrame:
-    """Return the top contributors per pattern (or once, when every pattern agrees), long format."""
-
-    def pick(stats: RepoStats) -> list:
-        ranked = sorted(stats.top_contributors, key=lambda c: -c.contributions)[:top]
-        return [(c.login, c.contributions) for c in ranked]
-
-    rows = [
-        {"label": label, "pattern": pattern, "login": login, "contributions": n}
-        for label, pattern, values in _series(items, pick)
-        for login, n in values
-    ]
-    return pd.DataFrame(rows, columns=["label", "pattern", "login", "contributions"])
-
-
-def weekly_frame(items: Iterable[Entry]) -> pd.DataFrame:
-    """Return weekly commit counts per pattern (or once, when every pattern agrees), long format."""
-    rows = [
-        {"label": label, "pattern": pattern, "week": week, "commits": n}
-        for label, pattern, values in _series(
-            items, lambda s: [(w.week, w.commits) for w in s.weekly_commits]
-        )
-        for week, n in values
-    ]
-    return pd.DataFrame(rows, columns=["label", "pattern", "week", "commits"])
-
-
-def source_label(items: Iterable[Entry]) -> tuple[str, bool]:
-    """Say where the statistics came from, and whether that is the (approximate) snapshot."""
-    notes = {(s.source, s.source_note, s.snapshot_date) for e in items if (s := e.report.stats)}
-    if not notes:
-        return "No statistics yet: the runs have not published any.", False
-    snapshot = any(src == "snapshot" for src, _, _ in notes)
-    parts = []
-    for src, note, date in sorted(notes, key=lambda n: (n[0], n[1], n[2] or "")):
-        if src == "snapshot":
-            parts.append(note or f"Offline snapshot dated {date}: approximate figures")
-        else:
-            parts.append(note or "Live GitHub API")
-    return " | ".join(parts), snapshot
-
-
 def history_frame(rows: Sequence[HistoryRow]) -> pd.DataFrame:
     """Return History rows as a table (and CSV), with a link to each launch's Compare view."""
     frame = pd.DataFrame([r.model_dump() for r in rows], columns=list(HistoryRow.model_fields))
     frame.insert(8, "compare", "Compare?launch=" + frame["launch_id"].astype(str))
     frame["ui_url"] = frame["ui_url"].fillna("")
-    names = {"launch_id": "launch", "repo": "repository", "duration_s": "duration s",
+    names = {"launch_id": "launch", "repo": "repository", "duration_s": ENTRY_RUN_S,
              "ui_url": "prefect", "flow_run_id": "flow run id"}  # fmt: skip
     return frame.rename(columns=names)
 

@@ -1,13 +1,29 @@
-"""Shared test helpers: polling with a deadline, free ports, process facts."""
+"""Shared test helpers: polling with a deadline, free ports, process facts, hand-built reports."""
 
 from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import psutil
+
+from patternlab.models import (
+    PATTERNS,
+    Contributor,
+    FlowRunInfo,
+    LaunchReport,
+    PatternReport,
+    RepoStats,
+    Separation,
+    Timings,
+    WeekCommits,
+)
+
+if TYPE_CHECKING:
+    from streamlit.testing.v1 import AppTest
 
 T = TypeVar("T")
 
@@ -77,3 +93,122 @@ def tree_pss(pid: int) -> int:
         except psutil.NoSuchProcess:
             continue
     return total
+
+
+# --- hand-built launch reports (the shapes patternlab.readback returns) ----------------------
+
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+# (flow, role, parent flow, created_by) per pattern, in the shape the lab reads them back.
+RUNS = {
+    "monoflow": [("monoflow", "entry", None, "lab")],
+    "subflows": [
+        ("subflows-parent", "entry", None, "lab"),
+        ("fetch-repo-data", "subflow", "subflows-parent", "parent flow"),
+        ("calculate-average-commits", "subflow", "subflows-parent", "parent flow"),
+    ],
+    "deployments": [
+        ("deployments-parent", "entry", None, "lab"),
+        ("average-commits-child", "deployment-child", "deployments-parent", "parent flow"),
+    ],
+    "events": [
+        ("events-upstream", "entry", None, "lab"),
+        ("events-downstream", "triggered", None, "automation"),
+    ],
+}
+OBSERVED = {
+    "monoflow": (False, False, False),
+    "subflows": (True, False, False),
+    "deployments": (True, True, False),
+    "events": (True, True, True),
+}
+
+
+def build_stats(stars: int = 100) -> RepoStats:
+    """Return statistics as a flow publishes them from the snapshot."""
+    return RepoStats(
+        repo="PrefectHQ/prefect", source="snapshot", source_note="Offline sample (2026-11-20)",
+        snapshot_date="2026-11-20", description="<b>Prefect</b> [x](javascript:1)", stars=stars,
+        forks=20, open_issues=3, watchers=4, default_branch="main", contributors=2, commits=30,
+        avg_commits_per_contributor=15.0,
+        top_contributors=[Contributor(login="bob", contributions=10),
+                          Contributor(login="alice", contributions=20)],
+        weekly_commits=[WeekCommits(week=T0 - timedelta(days=7 * i), commits=i) for i in range(3)],
+    )  # fmt: skip
+
+
+def build_pattern(pattern: str, index: int, *, state: str = "Completed") -> PatternReport:
+    """Return one finished pattern whose numbers are distinct per pattern (index 0..3)."""
+    runs, ids = [], {}
+    c, e, a = OBSERVED[pattern]
+    for n, (flow, role, parent, by) in enumerate(RUNS[pattern]):
+        ids[flow] = f"{pattern}-{n}"
+        created = T0 + timedelta(seconds=n)
+        runs.append(
+            FlowRunInfo(
+                id=ids[flow], name=f"run-{n}", flow=flow, role=role, state=state,
+                status=state.lower(), pid=1000 + n * e, host="h", parent_id=ids.get(parent),
+                created_by=by, created=created, start=created + timedelta(seconds=1),
+                end=created + timedelta(seconds=3), ui_url=f"http://ui/runs/flow-run/{ids[flow]}",
+                task_runs=2,
+            )
+        )  # fmt: skip
+    return PatternReport(
+        pattern=pattern, state=state, status=state.lower(), done=True, stats=build_stats(),
+        flow_runs=runs, task_runs=2 * len(runs), processes=len({r.pid for r in runs}),
+        separation=Separation(conceptual=c, execution=e, awareness=a),
+        timings=Timings(end_to_end_s=10.0 + index, queue_s=1.0 + index, execution_s=5.0,
+                        handoff_s=0.5 * index, work_s=2.0, overhead_s=3.0),
+    )  # fmt: skip
+
+
+def build_report(
+    launch_id: str = "abc123def456", patterns: Iterable[str] = PATTERNS, *, drill: str = "none"
+) -> LaunchReport:
+    """Return a finished launch of the given patterns (under a failure drill, if named)."""
+    return LaunchReport(
+        launch_id=launch_id, repo="PrefectHQ/prefect", source="snapshot", created=T0, done=True,
+        drill=drill, patterns=[build_pattern(p, i) for i, p in enumerate(patterns)],
+    )  # fmt: skip
+
+
+def fail_run(report: PatternReport, flow: str, message: str = "boom") -> FlowRunInfo:
+    """Mark one flow run of a pattern Failed with a message and return it."""
+    run = next(r for r in report.flow_runs if r.flow == flow)
+    run.state, run.status, run.message = "Failed", "failed", message
+    return run
+
+
+def add_alert_run(report: PatternReport) -> FlowRunInfo:
+    """Add the proactive trigger's alert run to an events pattern and return it."""
+    alert = FlowRunInfo(
+        id="events-alert", name="run-alert", flow="events-missed-alert", role="alert",
+        state="Completed", status="completed", created_by="automation",
+        created=T0 + timedelta(seconds=11), start=T0 + timedelta(seconds=12),
+        end=T0 + timedelta(seconds=13),
+    )  # fmt: skip
+    report.flow_runs.append(alert)
+    return alert
+
+
+# --- AppTest: everything a page shows ---------------------------------------------------------
+
+
+def page_nodes(at: AppTest) -> list[Any]:
+    """Return every element of an AppTest page (main area and sidebar), depth first."""
+    found, todo = [], [at.main, at.sidebar]
+    while todo:
+        node = todo.pop()
+        children = getattr(node, "children", None)
+        if children is not None:
+            todo.extend(children.values())
+        if getattr(node, "proto", None) is not None:
+            found.append(node)
+    return found
+
+
+def page_bytes(at: AppTest) -> bytes:
+    """Return everything an AppTest page holds as bytes: texts, values, tables, figures, links."""
+    parts = [node.proto.SerializeToString() for node in page_nodes(at)]
+    for frame in at.dataframe:
+        parts.append(frame.value.to_csv().encode())
+    return b"\n".join(parts)

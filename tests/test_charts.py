@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from patternlab import charts, views
+from patternlab import charts, views, views_stats
 from patternlab.models import PATTERNS
-from tests.test_views import T0, build_report, build_stats
+from tests.helpers import T0, build_report, build_stats
 
 
 def _traces(fig, **match):
@@ -70,7 +70,7 @@ def test_contributor_logins_are_escaped_for_plotly():
     """A login is shown as text: plotly would otherwise read tags in it as HTML."""
     report = build_report(patterns=["monoflow"])
     report.patterns[0].stats.top_contributors[0].login = "<a href='x'>evil</a>"
-    fig = charts.contributors_figure(views.contributors_frame(views.entries([report])))
+    fig = charts.contributors_figure(views_stats.contributors_frame(views.entries([report])))
     assert "&lt;a href='x'&gt;evil&lt;/a&gt;" in list(fig.data[0].y)
 
 
@@ -79,7 +79,7 @@ def test_weekly_figure_draws_one_line_per_differing_pattern():
     report = build_report(patterns=["monoflow", "events"])
     report.patterns[1].stats = build_stats()
     report.patterns[1].stats.weekly_commits[0].commits = 7
-    fig = charts.weekly_figure(views.weekly_frame(views.entries([report])))
+    fig = charts.weekly_figure(views_stats.weekly_frame(views.entries([report])))
     assert [t.line.color for t in fig.data] == [
         charts.pattern_color("monoflow"), charts.pattern_color("events"),
     ]  # fmt: skip

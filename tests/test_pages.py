@@ -8,6 +8,7 @@ import logging
 import re
 import socket
 import time
+import tomllib
 from pathlib import Path
 
 import httpx
@@ -95,6 +96,17 @@ def test_every_page_renders_without_an_exception(lab_backend, page):
     assert not at.error, [e.value for e in at.error]
     if empty and page in ("pages/2_Compare.py", "pages/3_History.py"):
         assert any("Launch" in i.value for i in at.info)  # points the user at the Launch page
+
+
+@pytest.mark.parametrize("page", [None, *PAGES])
+def test_the_sidebar_links_every_page_and_calls_the_entry_page_home(lab_backend, page):
+    """Every page's sidebar lists Home, Launch, Compare, History (Streamlit's own nav is off)."""
+    at = open_page(page)
+    links = at.sidebar.get("page_link")
+    assert [link.value for link in links] == ["Home", "Launch", "Compare", "History"]
+    assert [link.proto.page for link in links] == ["", "Launch", "Compare", "History"]  # URLs
+    config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text())
+    assert config["client"]["showSidebarNavigation"] is False
 
 
 def test_home_shows_the_backend_and_the_four_patterns(lab_backend):

@@ -2,95 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pandas as pd
 import pytest
 
-from patternlab import views
-from patternlab.models import (
-    PATTERNS,
-    Contributor,
-    FlowRunInfo,
-    HistoryRow,
-    LaunchReport,
-    PatternReport,
-    RepoStats,
-    Separation,
-    Timings,
-    WeekCommits,
+from patternlab import views, views_failures, views_stats
+from patternlab.models import PATTERNS, HistoryRow, LaunchReport
+from tests.helpers import (
+    T0,
+    add_alert_run,
+    build_pattern,
+    build_report,
+    build_stats,
+    fail_run,
 )
-
-T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-# (flow, role, parent flow, created_by) per pattern, in the shape the lab reads them back.
-RUNS = {
-    "monoflow": [("monoflow", "entry", None, "lab")],
-    "subflows": [
-        ("subflows-parent", "entry", None, "lab"),
-        ("fetch-repo-data", "subflow", "subflows-parent", "parent flow"),
-        ("calculate-average-commits", "subflow", "subflows-parent", "parent flow"),
-    ],
-    "deployments": [
-        ("deployments-parent", "entry", None, "lab"),
-        ("average-commits-child", "deployment-child", "deployments-parent", "parent flow"),
-    ],
-    "events": [
-        ("events-upstream", "entry", None, "lab"),
-        ("events-downstream", "triggered", None, "automation"),
-    ],
-}
-OBSERVED = {
-    "monoflow": (False, False, False),
-    "subflows": (True, False, False),
-    "deployments": (True, True, False),
-    "events": (True, True, True),
-}
-
-
-def build_stats(stars: int = 100) -> RepoStats:
-    """Return statistics as a flow publishes them from the snapshot."""
-    return RepoStats(
-        repo="PrefectHQ/prefect", source="snapshot", source_note="Offline sample (2026-11-20)",
-        snapshot_date="2026-11-20", description="<b>Prefect</b> [x](javascript:1)", stars=stars,
-        forks=20, open_issues=3, watchers=4, default_branch="main", contributors=2, commits=30,
-        avg_commits_per_contributor=15.0,
-        top_contributors=[Contributor(login="bob", contributions=10),
-                          Contributor(login="alice", contributions=20)],
-        weekly_commits=[WeekCommits(week=T0 - timedelta(days=7 * i), commits=i) for i in range(3)],
-    )  # fmt: skip
-
-
-def build_pattern(pattern: str, index: int, *, state: str = "Completed") -> PatternReport:
-    """Return one finished pattern whose numbers are distinct per pattern (index 0..3)."""
-    runs, ids = [], {}
-    c, e, a = OBSERVED[pattern]
-    for n, (flow, role, parent, by) in enumerate(RUNS[pattern]):
-        ids[flow] = f"{pattern}-{n}"
-        created = T0 + timedelta(seconds=n)
-        runs.append(
-            FlowRunInfo(
-                id=ids[flow], name=f"run-{n}", flow=flow, role=role, state=state,
-                status=state.lower(), pid=1000 + n * e, host="h", parent_id=ids.get(parent),
-                created_by=by, created=created, start=created + timedelta(seconds=1),
-                end=created + timedelta(seconds=3), ui_url=f"http://ui/runs/flow-run/{ids[flow]}",
-                task_runs=2,
-            )
-        )  # fmt: skip
-    return PatternReport(
-        pattern=pattern, state=state, status=state.lower(), done=True, stats=build_stats(),
-        flow_runs=runs, task_runs=2 * len(runs), processes=len({r.pid for r in runs}),
-        separation=Separation(conceptual=c, execution=e, awareness=a),
-        timings=Timings(end_to_end_s=10.0 + index, queue_s=1.0 + index, execution_s=5.0,
-                        handoff_s=0.5 * index, work_s=2.0, overhead_s=3.0),
-    )  # fmt: skip
-
-
-def build_report(launch_id: str = "abc123def456", patterns=PATTERNS) -> LaunchReport:
-    """Return a finished launch of the given patterns."""
-    return LaunchReport(
-        launch_id=launch_id, repo="PrefectHQ/prefect", source="snapshot", created=T0, done=True,
-        patterns=[build_pattern(p, i) for i, p in enumerate(patterns)],
-    )  # fmt: skip
 
 
 def test_entries_label_each_pattern_once_and_add_the_launch_when_repeated():
@@ -173,15 +99,15 @@ def test_separation_frame_flags_an_observation_that_differs_from_the_docs():
 def test_stats_disagreements_name_the_differing_figures():
     """Patterns that computed different star counts are reported; identical figures are not."""
     report = build_report()
-    assert views.stats_disagreements(views.entries([report])) == []
+    assert views_stats.stats_disagreements(views.entries([report])) == []
     report.patterns[1].stats = build_stats(stars=101)
-    assert views.stats_disagreements(views.entries([report])) == ["Stars"]
+    assert views_stats.stats_disagreements(views.entries([report])) == ["Stars"]
 
 
 def test_identical_contributors_are_shown_once():
     """When every pattern computed the same contributors, one shared series is returned."""
-    frame = views.contributors_frame(views.entries([build_report()]))
-    assert frame["pattern"].unique().tolist() == [views.ALL_AGREE]
+    frame = views_stats.contributors_frame(views.entries([build_report()]))
+    assert frame["pattern"].unique().tolist() == [views_stats.ALL_AGREE]
     assert frame["login"].tolist() == ["alice", "bob"]  # most commits first
 
 
@@ -189,13 +115,13 @@ def test_differing_weekly_commits_are_shown_per_pattern():
     """When one pattern's weekly commits differ, every pattern keeps its own series."""
     report = build_report()
     report.patterns[0].stats.weekly_commits[0].commits = 99
-    frame = views.weekly_frame(views.entries([report]))
+    frame = views_stats.weekly_frame(views.entries([report]))
     assert frame["pattern"].unique().tolist() == list(PATTERNS)
 
 
 def test_source_label_says_snapshot_figures_are_approximate_and_dated():
     """Snapshot statistics are labelled with the snapshot's note and flagged as snapshot."""
-    label, snapshot = views.source_label(views.entries([build_report()]))
+    label, snapshot = views_stats.source_label(views.entries([build_report()]))
     assert snapshot
     assert "2026-11-20" in label
 
@@ -209,17 +135,166 @@ def test_escape_md_shows_outside_text_literally():
     assert "\\$x\\$" in escaped
 
 
-@pytest.mark.parametrize(
-    ("message", "hint_word"),
-    [
-        ("GitHub rate limit exceeded; resets at 12:00", "GITHUB_TOKEN"),
-        ("Repository x/y not found (404)", "owner/name"),
-        ("something odd", "Prefect UI"),
-    ],
-)
-def test_error_hint_says_what_to_do(message, hint_word):
-    """Each known failure gets an action; anything else points at the run's logs."""
-    assert hint_word in views.error_hint(message)
+# The state messages the runner's flows really end with (seen on the fake GitHub's faults).
+FAULT_MESSAGES = {
+    "rate-limited": (
+        "RateLimited: GitHub API rate limit used up (60 requests per hour); it resets at "
+        "2026-11-25 16:53:36 UTC: wait for the reset", "GITHUB_TOKEN"),
+    "secondary-limit": (
+        "RateLimited: GitHub's secondary rate limit was hit; retry after 60 seconds",
+        "secondary limit"),
+    "server-error": (
+        "GitHubUnavailable: GitHub answered 500 Internal Server Error to GET "
+        "/repos/faults/server-error: 'Server Error'; try again later", "server error (5xx)"),
+    "slow": (
+        "GitHubUnavailable: GitHub API at http://127.0.0.1:1 unreachable: no answer within 3 s "
+        "(timeout); try again later", "PATTERNLAB_GITHUB_TIMEOUT_S"),
+    "malformed": (
+        "UnexpectedResponse: GitHub answered GET /repos/faults/malformed with invalid JSON",
+        "GITHUB_API_URL is a GitHub API"),
+    "hang-up": (
+        "GitHubUnavailable: GitHub API at http://127.0.0.1:1 unreachable: the server closed the "
+        "connection without answering; try again later", "connection to GitHub broke"),
+    "missing": (
+        "RepositoryNotFound: Repository faults/missing not found on http://127.0.0.1:1, or it "
+        "is private and the token in GITHUB_TOKEN cannot read it", "owner/name"),
+    "computing": ("statistics for a/b are still being computed", "in a minute"),
+    "drill": (
+        "DrillFailure: Failure drill: the child step failed on purpose", "Failure isolation"),
+    "crashed": (
+        "Crashed: its process (pid 12) died with the lab's runner", "launch again"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("fault", list(FAULT_MESSAGES))
+def test_error_hint_says_what_to_do_for_each_fault(fault):
+    """Each GitHub fault, a drill and a crash get their own action, not the generic pointer."""
+    message, hint_word = FAULT_MESSAGES[fault]
+    hint = views_failures.error_hint(f"run-1 (monoflow) ended Failed: {message}")
+    assert hint_word in hint
+    assert hint != views_failures.GENERIC_HINT
+
+
+def test_error_hints_are_distinct_per_fault():
+    """No two faults share a hint: each message says something specific."""
+    hints = [views_failures.error_hint(m) for m, _ in FAULT_MESSAGES.values()]
+    assert len(set(hints)) == len(hints)
+
+
+def test_unknown_errors_point_at_the_logs():
+    """Anything unrecognised points at the run's logs in the Prefect UI."""
+    assert "Prefect UI" in views_failures.error_hint("something odd")
+
+
+def test_run_tree_shows_retries_and_the_state_message():
+    """A retried task and a failed run's message (without Prefect's prefix) are in the tree."""
+    report = build_pattern("monoflow", 0)
+    run = fail_run(report, "monoflow", "Flow run encountered an exception: GitHubUnavailable: 500")
+    run.retried_tasks = ["fetch_repo-8cc", "fetch_repo-8cc", "fetch_contributors-bbf"]
+    frame = views.run_tree_frame(report, T0)
+    assert frame["retries"][0] == "retried ×2: fetch_repo, ×1: fetch_contributors"
+    assert frame["message"][0] == "GitHubUnavailable: 500"
+    assert views.run_tree_frame(build_pattern("monoflow", 0), T0)["retries"][0] == ""
+
+
+def test_statistics_still_computing_are_named():
+    """Statistics GitHub was still computing get a note; complete ones none."""
+    report = build_pattern("monoflow", 0)
+    assert views_failures.computing_note(report) is None
+    report.stats.stats_status = "computing"
+    assert "still being computed" in views_failures.computing_note(report)
+
+
+def _isolation(report: LaunchReport, window_s: float = 10.0) -> pd.DataFrame:
+    """Return the failure-isolation table of one launch, indexed by pattern."""
+    outcomes = views_failures.isolation_outcomes(views.entries([report]), [report], window_s)
+    return views_failures.isolation_frame(outcomes).set_index("pattern")
+
+
+def _child_drill() -> LaunchReport:
+    """Return a finished child drill in which every pattern did what it is documented to do."""
+    report = build_report(drill="child")
+    report.patterns[2].variant = "wait"  # as read back: the parent waits for its child
+    fail_run(report.patterns[0], "monoflow")
+    for pattern, flows in ((1, ("subflows-parent", "calculate-average-commits")),
+                           (2, ("deployments-parent", "average-commits-child")),
+                           (3, ("events-downstream",))):  # fmt: skip
+        for flow in flows:
+            fail_run(report.patterns[pattern], flow)
+    return report
+
+
+def test_isolation_is_shown_for_drills_fired_alerts_and_failures_only():
+    """A plain launch that completed has no failure isolation; a drill, alert or failure has."""
+    report = build_report()
+    assert not views_failures.shows_isolation(report)
+    assert _isolation(report).empty
+    add_alert_run(report.patterns[3])
+    assert views_failures.shows_isolation(report)
+    assert views_failures.shows_isolation(build_report(drill="child"))
+    failed = build_report(patterns=["monoflow"])
+    fail_run(failed.patterns[0], "monoflow")
+    assert views_failures.shows_isolation(failed)
+
+
+def test_an_unplanned_failure_is_compared_with_the_docs_for_the_step_that_failed():
+    """Without a drill, a failed child is held to the child drill's documentation, and so on."""
+    report = build_report(patterns=["monoflow", "events"])
+    fail_run(report.patterns[0], "monoflow", "GitHubUnavailable: GitHub answered 500")
+    fail_run(report.patterns[1], "events-downstream", "GitHubUnavailable: GitHub answered 500")
+    frame = _isolation(report)
+    assert frame["drill"].tolist() == ["upstream (unplanned)", "child (unplanned)"]
+    assert frame["matches docs"].tolist() == ["yes", "yes"]
+    assert frame.loc["events", "what the parent did"] == "continued: never learned its child failed"
+    outcomes = views_failures.isolation_outcomes(views.entries([report]), [report], 10.0)
+    assert "failed on its own" in views_failures.drill_caption(outcomes)
+
+
+def test_isolation_rows_match_the_documentation_under_a_child_drill():
+    """Each pattern's parent, child and alert are set against the docs, with the reason."""
+    frame = _isolation(_child_drill())
+    assert frame["matches docs"].tolist() == ["yes"] * 4
+    assert (
+        frame.loc["deployments", "what the parent did"] == "failed: its child's failure reached it"
+    )
+    assert frame.loc["events", "what the parent did"] == "continued: never learned its child failed"
+    assert frame.loc["monoflow", "child step"] == "—"
+    assert frame.loc["events", "proactive alert"] == "not fired"
+    assert "never learns" in frame.loc["events", "documented"]
+
+
+def test_isolation_flags_a_pattern_that_differs_from_the_docs():
+    """A waiting deployments parent that completed although its child failed is flagged."""
+    report = _child_drill()
+    parent = report.patterns[2].flow_runs[0]
+    parent.state, parent.status = "Completed", "completed"
+    frame = _isolation(report)
+    assert frame.loc["deployments", "matches docs"] == "NO: parent"
+    assert frame.loc["deployments", "parent"] == "completed  (documented failed)"
+    outcomes = views_failures.isolation_outcomes(views.entries([report]), [report], 10.0)
+    assert views_failures.isolation_mismatches(outcomes[2][1]) == [
+        "parent: observed completed, documented failed"
+    ]
+
+
+def test_an_upstream_held_past_its_window_is_expected_to_fire_the_alert():
+    """With no drill, an upstream that ran past the window fires the alert, as documented."""
+    report = build_report(patterns=["events"])
+    upstream = report.patterns[0].flow_runs[0]
+    upstream.end = upstream.start + timedelta(seconds=12)
+    add_alert_run(report.patterns[0])
+    frame = _isolation(report)
+    assert frame.loc["events", "proactive alert"] == "fired"
+    assert frame.loc["events", "matches docs"] == "yes"
+    assert "past its 10 s window" in frame.loc["events", "documented"]
+    assert _isolation(report, window_s=60.0).loc["events", "matches docs"] == "NO: proactive alert"
+
+
+def test_isolation_waits_for_a_running_launch():
+    """A drill still running has no isolation rows yet (the outcome is not known)."""
+    report = _child_drill()
+    report.done = False
+    assert _isolation(report).empty
 
 
 def test_history_frame_links_each_row_to_its_compare_view():
@@ -229,6 +304,7 @@ def test_history_frame_links_each_row_to_its_compare_view():
         status="completed", created=T0, duration_s=1.5, flow_run_id="r1", ui_url="http://ui/r1",
     )  # fmt: skip
     frame = views.history_frame([row, row])
+    assert frame[views.ENTRY_RUN_S].tolist() == [1.5, 1.5]  # labelled as what it is
     assert frame["compare"].tolist() == ["Compare?launch=abc"] * 2
     assert frame["prefect"][0] == "http://ui/r1"
     assert "launch,pattern,repository" in frame.to_csv(index=False)

@@ -9,6 +9,7 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
+from patternlab.drills import DRILL_LABELS
 from patternlab.models import PATTERNS
 from tests.e2e.conftest import ARTIFACTS, App
 from tests.helpers import wait_for
@@ -30,16 +31,25 @@ def shoot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
 
 
-def run_states(page: Page) -> list[str]:
-    """Return the Prefect state cell of every run-tree row on the page, once all are drawn."""
+STALE = '[data-testid="stElementContainer"][data-stale="true"]'  # left from the previous run
+
+
+def run_states(page: Page, expected: set[str], count: int = 8) -> list[str]:
+    """Return the Prefect state cell of every run-tree row once all `count` show `expected`."""
     cells = page.locator('[data-testid="stDataFrame"] td[role="gridcell"][aria-colindex="2"]')
-    # The grids are redrawn after the launch finishes: wait until all eight runs are there.
+    # The live fragment's grids are replaced by the final page's after the launch finishes:
+    # poll until that script run is over (nothing stale left) and the final grids are drawn.
+    seen: list[str] = []
 
     def drawn() -> list[str] | None:
-        texts = cells.all_inner_texts()
-        return texts if len(texts) >= 8 else None
+        seen[:] = cells.all_inner_texts()
+        final = len(seen) >= count and set(seen) <= expected
+        return list(seen) if final and page.locator(STALE).count() == 0 else None
 
-    return wait_for(drawn, timeout=30, what="the run trees' state cells")
+    try:
+        return wait_for(drawn, timeout=30, what="the run trees' state cells")
+    except AssertionError as exc:
+        raise AssertionError(f"run-tree states {seen}, expected only {expected}") from exc
 
 
 @pytest.fixture
@@ -72,8 +82,7 @@ def test_launch_all_four_watch_them_complete_and_compare(launch_page: Page):
     expect(state).to_have_text("Completed", timeout=RUN_TIMEOUT_MS)
     for title in TITLES:
         expect(page.get_by_role("heading", name=f"{title} — Completed")).to_be_visible()
-    states = run_states(page)  # 1 + 3 + 2 + 2 flow runs (a fired alert would add one)
-    assert set(states) == {"Completed"}, states
+    run_states(page, {"Completed"})  # 1 + 3 + 2 + 2 flow runs (a fired alert would add one)
     shoot(page, "launch-completed")
 
     page.get_by_text("Compare these patterns side by side").click()
@@ -89,6 +98,66 @@ def test_launch_all_four_watch_them_complete_and_compare(launch_page: Page):
         expect(counts.locator("g.legend text", has_text=title)).to_be_visible()
     assert charts.count() == 4
     shoot(page, "compare")
+
+
+def test_a_drill_launch_shows_failure_isolation_on_compare(launch_page: Page):
+    """Launch a child drill on all four; Compare shows four isolation rows, as documented."""
+    page = launch_page
+    page.get_by_role("combobox", name="Failure drill").click()
+    page.get_by_role("option", name=DRILL_LABELS["child"], exact=True).click()
+    page.get_by_text("offline snapshot (approximate, dated)").click()
+    page.get_by_role("button", name="Launch").click()
+    expect(page).to_have_url(re.compile(r"[?&]launch=[0-9a-f]{12}"), timeout=30_000)
+    expect(page.get_by_text("Failure drill: Child step fails")).to_be_visible(timeout=30_000)
+    state = page.get_by_test_id("stMetricValue").first
+    expect(state).to_have_text("Failed", timeout=RUN_TIMEOUT_MS)  # on purpose: the drill
+    run_states(page, {"Completed", "Failed"})  # 1 + 3 + 2 + 2 flow runs, some failed on purpose
+    shoot(page, "launch-drill")
+
+    page.get_by_text("Compare these patterns side by side").click()
+    section = page.locator(".st-key-compare-isolation")
+    expect(section.get_by_role("heading", name="Failure isolation")).to_be_visible(timeout=30_000)
+    cells = section.get_by_test_id("stTable").locator("td")
+    expect(cells.filter(has_text=re.compile("^yes$"))).to_have_count(4, timeout=30_000)
+    expect(cells.filter(has_text="never learned its child failed")).to_have_count(1)
+    section.screenshot(path=str(ARTIFACTS / "compare-isolation.png"))
+    shoot(page, "compare-drill")
+
+
+def test_a_github_fault_shows_its_message_retries_and_isolation(launch_page: Page):
+    """GitHub answers 500: every pattern fails with GitHub's message, Prefect's retries, a hint."""
+    page = launch_page
+    page.get_by_label("Repository", exact=True).fill("faults/server-error")
+    page.get_by_label("Repository", exact=True).press("Enter")
+    page.get_by_text("live GitHub API").click()
+    page.get_by_role("button", name="Launch").click()
+    expect(page).to_have_url(re.compile(r"[?&]launch=[0-9a-f]{12}"), timeout=30_000)
+    state = page.get_by_test_id("stMetricValue").first
+    expect(state).to_have_text("Failed", timeout=RUN_TIMEOUT_MS)
+    # 1 + 2 + 1 + 2 runs: each parent fails fetching the repository; the events alert fires
+    run_states(page, {"Completed", "Failed"}, count=6)
+    cells = page.locator('[data-testid="stDataFrame"] td[role="gridcell"]')  # the grids' a11y
+    expect(cells.filter(has_text="retried ×2: fetch_repo").first).to_be_attached()
+    expect(page.get_by_text("GitHub had a server error (5xx)").first).to_be_visible()
+    shoot(page, "launch-fault")
+    page.get_by_text("Compare these patterns side by side").click()
+    section = page.locator(".st-key-compare-isolation")
+    expect(section.get_by_text("failed on its own")).to_be_visible(timeout=30_000)
+    isolated = section.get_by_test_id("stTable").locator("td")
+    expect(isolated.filter(has_text=re.compile("^yes$"))).to_have_count(4, timeout=30_000)
+    section.screenshot(path=str(ARTIFACTS / "compare-fault-isolation.png"))
+
+
+def test_the_sidebar_calls_the_entry_page_home(page: Page, streamlit_app: App):
+    """The sidebar links Home, Launch, Compare and History; Streamlit's "app" entry is gone."""
+    page.goto(f"{streamlit_app.url}/History")
+    sidebar = page.get_by_test_id("stSidebar")
+    for name in ("Home", "Launch", "Compare", "History"):
+        expect(sidebar.get_by_role("link", name=name, exact=True)).to_be_visible(timeout=60_000)
+    expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
+    sidebar.get_by_role("link", name="Home", exact=True).click()
+    expect(page.get_by_text("Embedded backend up")).to_be_visible(timeout=60_000)
+    sidebar.screenshot(path=str(ARTIFACTS / "sidebar.png"))
 
 
 def test_history_lists_past_launches(page: Page, streamlit_app: App):
@@ -107,4 +176,7 @@ def test_home_shows_the_patterns_and_backend(page: Page, streamlit_app: App):
     expect(page.get_by_text("Embedded backend up")).to_be_visible(timeout=60_000)
     diagrams = page.get_by_test_id("stGraphVizChart")
     expect(diagrams.nth(3).locator("svg")).to_be_visible(timeout=30_000)
+    table = page.get_by_test_id("stDataFrame").locator('td[role="gridcell"]')
+    expect(table.filter(has_text="Monoflow").first).to_be_attached(timeout=30_000)
+    expect(page.locator(STALE)).to_have_count(0, timeout=30_000)
     shoot(page, "home")
