@@ -31,6 +31,7 @@ STOP_TIMEOUT_S = 10.0
 LOCK_TIMEOUT_S = 120.0  # longer than a full start, so a waiting caller sees the other one finish
 # Our own variables, or settings that must not reach the lab's children from the user's shell.
 _NOT_INHERITED = ("PREFECT_API_URL", "PREFECT_API_KEY", "PREFECT_PROFILE", "PREFECT_PROFILES_PATH")
+_RUNNER_ONLY = ("GITHUB_TOKEN",)
 
 Progress = Callable[[str], None]
 
@@ -378,7 +379,9 @@ def _launch(
     log, pid_file = home.logs / f"{name}.log", home.run / f"{name}.pid"
     # Pass our environment through (PATH, locale, GITHUB_TOKEN for the flows), minus the user's
     # own Prefect server and profile, which would pull the child away from the lab's backend.
-    env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
+    # The GitHub token is the runner's alone (its flows call GitHub); the server never needs it.
+    withheld = _NOT_INHERITED if name == "runner" else (*_NOT_INHERITED, *_RUNNER_ONLY)
+    env = {k: v for k, v in os.environ.items() if k not in withheld}
     env |= {"PREFECT_HOME": str(home.prefect)} | extra_env
     # cwd is the project root: the runner imports flows/ from there (`python -m flows.serve`).
     pid = _procs.spawn([sys.executable, *args], env, PROJECT_ROOT, log)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from patternlab.models import PatternReport
+from patternlab.settings import get_settings
 
 DRILLS = ("none", "upstream", "child", "transient")
 DRILL_LABELS = {
@@ -86,9 +87,27 @@ def _observed_alert(report: PatternReport) -> str:
     return "fired" if any(r.role == "alert" for r in report.flow_runs) else "not fired"
 
 
-def drill_outcome(report: PatternReport, drill: str) -> DrillOutcome:
-    """Compare what a pattern did under a drill with what it is documented to do."""
+def _upstream_ran_s(report: PatternReport) -> float | None:
+    """Return how long the events upstream ran (None while unknown)."""
+    entry = next((r for r in report.flow_runs if r.role == "entry"), None)
+    if entry is None or entry.start is None or entry.end is None:
+        return None
+    return (entry.end - entry.start).total_seconds()
+
+
+def drill_outcome(report: PatternReport, drill: str, window_s: float | None = None) -> DrillOutcome:
+    """Compare what a pattern did under a drill with what it is documented to do.
+
+    The proactive trigger's documented rule is "an upstream that does not complete within the
+    window fires the alert", so an upstream that ran past the window (held on purpose, or slowed
+    by a loaded machine) is expected to fire it, whatever the drill.
+    """
     entry_exp, child_exp, alert_exp, why = documented(report.pattern, drill, report.variant)
+    window = window_s if window_s is not None else get_settings().alert_window_s
+    ran = _upstream_ran_s(report) if report.pattern == "events" else None
+    if alert_exp == "not fired" and ran is not None and ran > window:
+        alert_exp = "fired"
+        why += f" The upstream ran {ran:.0f} s, past its {window:.0f} s window: the alert fires."
     entry = next((r for r in report.flow_runs if r.role == "entry"), None)
     observed = (entry.status if entry else "not run", _observed_child(report),
                 _observed_alert(report))  # fmt: skip

@@ -123,6 +123,7 @@ class LaunchReport(BaseModel):
     source: str
     created: datetime | None = None
     drill: str = "none"  # the failure drill chosen at launch (see patternlab/drills.py)
+    hold_s: float = 0.0  # events upstream held this long on purpose (past 10 s fires the alert)
     done: bool
     patterns: list[PatternReport]
     notices: list[str] = Field(default_factory=list)  # e.g. "the runner had stopped; restarted"

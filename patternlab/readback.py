@@ -192,6 +192,7 @@ def _assemble(launch_id: str, entries: list, views: list[RunView], arts: dict, n
         repo=(first.parameters or {}).get("repo", ""),
         source=(first.parameters or {}).get("source", ""),
         drill=(first.parameters or {}).get("drill", "none"),
+        hold_s=max([float((e.parameters or {}).get("hold_s", 0.0)) for e in entries]),
         created=min(e.created for e in entries),
         done=all(p.done for p in patterns),
         patterns=patterns,

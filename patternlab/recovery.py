@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import socket
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from prefect.client.orchestration import SyncPrefectClient
@@ -32,17 +33,21 @@ from patternlab.settings import LabSettings, get_settings
 UNFINISHED = [StateType.RUNNING, StateType.PENDING, StateType.CANCELLING]
 
 
-def recover(settings: LabSettings | None = None) -> list[str]:
-    """Restart a dead embedded runner and crash the runs it left behind; say what was done."""
+def recover(
+    settings: LabSettings | None = None, *, progress: Callable[[str], None] | None = None
+) -> list[str]:
+    """Restart a dead embedded runner (and server) and crash the runs it left behind."""
     s = settings or get_settings()
     if not s.embedded:
         return []  # remote runners and workers are not the lab's to manage
     status = backend.backend_status(s)
-    if not status.server_up or status.runner_up:
+    if status.runner_up:
         return []
     before_restart = datetime.now(UTC)
-    backend.ensure_backend(s)
+    backend.ensure_backend(s, progress=progress)  # restarts the server too if it died as well
     notes = ["The runner had stopped; the lab restarted it."]
+    if not status.server_up:
+        notes = ["The Prefect server and the runner had stopped; the lab restarted them."]
     with prefect_client() as client:
         crashed = crash_orphaned_runs(client, before_restart)
     if crashed:

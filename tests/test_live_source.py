@@ -104,3 +104,16 @@ def test_token_never_leaks_into_prefect_or_reports(live_launch, fault_reports):
     assert not any(TEST_TOKEN in json.dumps(a.data) for a in artifacts)
     for log_file in (Path(get_settings().home) / "logs").glob("*.log"):
         assert TEST_TOKEN not in log_file.read_text(errors="replace"), log_file
+
+
+def test_only_the_runner_gets_the_token(lab_backend):
+    """GITHUB_TOKEN is in the runner's environment, not the Prefect server's."""
+    from patternlab import backend
+
+    status = backend.backend_status()
+
+    def environ(pid: int) -> str:
+        return Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+
+    assert TEST_TOKEN in environ(status.runner_pid)
+    assert TEST_TOKEN not in environ(status.server_pid)

@@ -1,0 +1,151 @@
+"""The benchmark: its measures on known timelines, and a real `bench --repeat 1 --json` smoke run.
+
+The smoke run checks the output's shape and that every pattern completed on every backend; it
+never checks a timing (benchmarks are not timed tests).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from patternlab import _bench_measure as measure
+from patternlab import _bench_report as report
+from patternlab.models import PATTERNS, FlowRunInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+ROW_KEYS = {
+    "pattern", "backend", "end_to_end_s", "queue_s", "handoff_s", "work_s", "overhead_s",
+    "task_call_ms", "subflow_call_ms", "trigger_to_scheduled_s", "trigger_to_running_s",
+}  # fmt: skip
+DASHBOARD_KEYS = {"poll_ms", "poll_api_calls", "cold_start_s", "warm_start_s", "rss_mb"}
+
+
+def _at(seconds: float) -> datetime:
+    """Return the instant `seconds` after T0."""
+    return T0 + timedelta(seconds=seconds)
+
+
+def _run(id_: str, flow: str, role: str, created: float, start: float, end: float, work=0.0):
+    """Build a finished flow run on the T0 timeline."""
+    return FlowRunInfo(id=id_, name=id_, flow=flow, role=role, state="Completed",
+                       status="completed", created_by="lab", created=_at(created),
+                       start=_at(start), end=_at(end), work_s=work)  # fmt: skip
+
+
+def _span(run_id: str, task: str, pending: float, final: float) -> measure.TaskSpan:
+    """Build a task span on the T0 timeline."""
+    return measure.TaskSpan(run_id, task, _at(pending), _at(final))
+
+
+def test_task_call_cost_is_span_minus_work_per_measured_task():
+    """Three measured tasks over 0.33 s with 0.3 s of work cost 10 ms each; others are ignored."""
+    runs = [_run("m", "monoflow", "entry", 0, 1, 2, work=0.3)]
+    spans = [
+        _span("m", "fetch_repo", 1.0, 1.1),
+        _span("m", "fetch_contributors", 1.11, 1.2),
+        _span("m", "summarise_stats", 1.21, 1.33),
+        _span("m", "publish_stats", 1.4, 1.9),
+    ]
+    assert measure.task_call_ms(runs, spans) == pytest.approx(10.0)
+
+
+def test_subflow_call_cost_is_seen_from_the_parent():
+    """A subflow's cost runs from its creation to the parent's next step, minus all its tasks."""
+    runs = [
+        _run("p", "subflows-parent", "entry", 0, 1, 3.0),
+        _run("a", "fetch-repo-data", "subflow", 1.1, 1.15, 1.6),
+        _run("b", "calculate-average-commits", "subflow", 1.9, 1.95, 2.5),
+    ]
+    spans = [
+        _span("a", "fetch_repo", 1.2, 1.5),
+        _span("b", "summarise_stats", 2.0, 2.4),
+        _span("b", "publish_stats", 2.4, 2.6),
+    ]
+    # a: 1.9 - 1.1 - 0.3 = 0.5 s; b: 3.0 - 1.9 - 0.6 = 0.5 s (all its tasks count as tasks).
+    assert measure.subflow_call_ms(runs, spans) == pytest.approx(500.0)
+
+
+def test_trigger_and_notice_delays_come_from_the_runs():
+    """Trigger delays run from the upstream's end; notice from the child's end to the parent's."""
+    events = [_run("u", "events-upstream", "entry", 0, 1, 2),
+              _run("d", "events-downstream", "triggered", 2.2, 3.5, 4)]  # fmt: skip
+    assert measure.trigger_delays(events) == pytest.approx((0.2, 1.5))
+    deployments = [_run("p", "deployments-parent", "entry", 0, 1, 5.3),
+                   _run("c", "average-commits-child", "deployment-child", 2, 3, 5)]  # fmt: skip
+    assert measure.notice_s(deployments) == pytest.approx(0.3)
+    assert measure.trigger_delays(deployments) == (None, None)
+
+
+def test_start_phases_split_polling_from_process_start():
+    """Scheduled -> Pending is the poll wait, Pending -> Running the start; both are averaged."""
+    histories = {
+        "a": [("Scheduled", _at(0)), ("Pending", _at(1)), ("Running", _at(1.5))],
+        "b": [
+            ("Scheduled", _at(0)),
+            ("Late", _at(15)),
+            ("Pending", _at(17)),
+            ("Running", _at(18.5)),
+        ],
+    }
+    assert measure.start_phases(histories) == {"pickup_s": 9.0, "process_start_s": 1.0}
+
+
+def test_summary_is_median_min_max_of_known_values():
+    """Unknown values are skipped; nothing known gives None."""
+    assert measure.summarise([3.0, None, 1.0, 2.0]) == {"median": 2.0, "min": 1.0, "max": 3.0}
+    assert measure.summarise([None]) is None
+
+
+def test_targets_report_met_missed_and_unmeasured():
+    """Each target is met, missed, or None when the benchmark could not measure it."""
+    rows = [{"pattern": "deployments", "backend": b, "runs": 1, "completed": 1,
+             "end_to_end_s": {"median": m, "min": m, "max": m}} for b, m in
+            (("stock", 30.0), ("tuned", 3.0))]  # fmt: skip
+    result = {"rows": rows, "ratios": report.ratios(rows), "concurrency": {},
+              "dashboard": {"poll_ms": 80.0}}  # fmt: skip
+    targets = {t["target"]: t["met"] for t in report.evaluate(result)}
+    assert targets["deployments: stock/tuned end-to-end"] is True
+    assert targets["dashboard: one poll of a running launch (ms)"] is False
+    assert targets["subflow call (ms)"] is None
+
+
+@pytest.fixture(scope="module")
+def smoke(lab_backend) -> dict:
+    """Run `python -m patternlab bench --repeat 1 --json` against the test's lab backend."""
+    # The lab backend as the dashboard sees it: embedded, not "remote" at the URL activate() set.
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "PREFECT_HOME")}
+    argv = [sys.executable, "-m", "patternlab", "bench", "--repeat", "1", "--json"]
+    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=580)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
+def test_bench_smoke_has_the_documented_shape(smoke):
+    """The JSON has a row per pattern and backend with every measure, ratios and a dashboard."""
+    assert {(r["pattern"], r["backend"]) for r in smoke["rows"]} == {
+        (p, b) for p in PATTERNS for b in ("plain", "stock", "tuned")
+    }
+    for row in smoke["rows"]:
+        assert set(row) >= ROW_KEYS
+        assert set(row["end_to_end_s"]) == {"median", "min", "max"}
+    assert set(smoke["ratios"]) == set(PATTERNS)
+    assert set(smoke["dashboard"]) >= DASHBOARD_KEYS, smoke["dashboard"].get("error")
+    assert {t["target"] for t in smoke["targets"]} == {t[0] for t in report.TARGETS}
+
+
+def test_bench_smoke_completed_every_pattern_on_every_backend(smoke):
+    """Every pattern ran to Completed once on plain Python, stock Prefect and the tuned lab."""
+    for row in smoke["rows"]:
+        assert (row["runs"], row["completed"]) == (1, 1), row
+    for name in ("tuned", "stock"):
+        check = smoke["concurrency"][name]
+        assert check.get("launches") == 20, check
+    assert smoke["concurrency"]["tuned"]["completed"] == 20

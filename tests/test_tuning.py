@@ -1,0 +1,173 @@
+"""Each tuning does what it says: settings reach the runner, and each adapter changes behaviour."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+from typing import Any
+
+import psutil
+import pytest
+from prefect import flow, flow_engine
+from prefect.deployments import run_deployment
+from prefect.settings.models.runner import RunnerSettings
+
+from patternlab import backend, tuning
+from patternlab.launches import launch, read_launch, wait_for_launch
+from patternlab.settings import LabSettings, get_settings
+from tests.helpers import wait_for
+
+
+def test_tuned_runner_env_sets_the_fast_polls():
+    """The tuned runner polls every second and run_deployment polls its child every 0.25 s."""
+    env = tuning.runner_env(LabSettings(runner_poll_s=1, child_poll_s=0.25))
+    assert env["PREFECT_RUNNER_POLL_FREQUENCY"] == "1"
+    assert env["PATTERNLAB_CHILD_POLL_S"] == "0.25"
+    assert env["PATTERNLAB_TUNING"] == "on"
+
+
+def test_stock_runner_env_uses_prefects_own_defaults():
+    """With tuning off, the runner and run_deployment get the defaults Prefect itself declares."""
+    env = tuning.runner_env(LabSettings(tuning=False))
+    assert env["PATTERNLAB_TUNING"] == "off"
+    assert env["PREFECT_RUNNER_POLL_FREQUENCY"] == str(
+        RunnerSettings.model_fields["poll_frequency"].default
+    )
+    default = inspect.signature(run_deployment).parameters["poll_interval"].default
+    assert float(env["PATTERNLAB_CHILD_POLL_S"]) == float(default)
+
+
+def test_backend_extension_points_return_the_tunings():
+    """backend.server_env and backend.runner_env hand out exactly what tuning decides."""
+    for s in (LabSettings(), LabSettings(tuning=False)):
+        assert backend.runner_env(s) == tuning.runner_env(s)
+        assert backend.server_env(s) == tuning.server_env(s)
+
+
+def test_tuning_off_installs_no_adapter():
+    """With PATTERNLAB_TUNING=off the flows run on Prefect's own code paths."""
+    assert tuning.install_adapters(LabSettings(tuning=False)) == {}
+
+
+def test_every_tuning_is_documented():
+    """Each tuning names where it applies, why, what it bought and its fallback."""
+    for t in tuning.TUNINGS:
+        assert all((t.name, t.where, t.why, t.bought, t.fallback)), t
+
+
+def _joins_of_heartbeat_threads(monkeypatch: pytest.MonkeyPatch) -> list[threading.Thread]:
+    """Record every join of a flow heartbeat thread from now on."""
+    joined: list[threading.Thread] = []
+    original = threading.Thread.join
+
+    def join(self: threading.Thread, timeout: float | None = None) -> None:
+        target = (getattr(self, "_args", None) or (None,))[0]
+        if getattr(target, "__name__", "") == "heartbeat_loop":
+            joined.append(self)
+        original(self, timeout)
+
+    monkeypatch.setattr(threading.Thread, "join", join)
+    return joined
+
+
+@flow(name="tuning-probe")
+def _probe() -> list[threading.Thread]:
+    """Return the heartbeat threads alive while this flow runs."""
+    return [t for t in threading.enumerate() if "heartbeat_loop" in repr(getattr(t, "_args", ""))]
+
+
+def test_flow_exit_does_not_wait_for_the_heartbeat_thread(lab_backend, monkeypatch):
+    """With the adapter a sync flow returns without joining its heartbeat thread, which then
+    stops by itself at its next 1 s tick."""
+    assert tuning.install_adapters(get_settings()).get("heartbeat_exit") is True
+    joined = _joins_of_heartbeat_threads(monkeypatch)
+    beating = _probe()
+    assert beating, "Prefect started no heartbeat thread: the adapter has nothing to remove"
+    assert joined == []
+    wait_for(lambda: not any(t.is_alive() for t in beating), timeout=5, what="heartbeat stop")
+
+
+def test_without_the_adapter_prefect_joins_the_heartbeat_thread(lab_backend, monkeypatch):
+    """Prefect's own exit path joins the heartbeat thread (the ~1 s wait the adapter removes)."""
+    tuning.install_adapters(get_settings())
+    monkeypatch.setattr(flow_engine, "_send_heartbeats", flow_engine._send_heartbeats.__wrapped__)
+    joined = _joins_of_heartbeat_threads(monkeypatch)
+    _probe()
+    assert len(joined) == 1
+
+
+def test_heartbeat_adapter_falls_back_when_prefect_changes(monkeypatch):
+    """If _send_heartbeats no longer takes join_on_exit, Prefect's function is left alone."""
+
+    def changed(engine: Any) -> None:
+        """Stand in for a future Prefect's heartbeat context."""
+
+    monkeypatch.setattr(flow_engine, "_send_heartbeats", changed)
+    assert tuning._patch_heartbeat_exit() is False
+    assert flow_engine._send_heartbeats is changed
+
+
+def test_run_process_passes_other_commands_to_prefect():
+    """Commands other than the engine's go to Prefect's own run_process untouched."""
+    calls: list[list[str]] = []
+
+    async def original(command: list[str], **kwargs: Any) -> str:
+        calls.append(command)
+        return "prefect"
+
+    wrapped = tuning.make_run_process(original)
+    assert asyncio.run(wrapped(["uv", "run", "x"], env={})) == "prefect"
+    assert calls == [["uv", "run", "x"]]
+
+
+def test_run_process_falls_back_when_forking_fails(monkeypatch):
+    """If the fork server cannot start a run, Prefect starts it the usual way."""
+    calls: list[list[str]] = []
+
+    async def original(command: list[str], **kwargs: Any) -> str:
+        calls.append(command)
+        return "prefect"
+
+    def broken() -> Any:
+        raise OSError("no fork server here")
+
+    monkeypatch.setattr(tuning, "_forkserver", broken)
+    command = ["python", "-m", tuning.ENGINE_MODULE]
+    assert asyncio.run(tuning.make_run_process(original)(command, env={})) == "prefect"
+    assert calls == [command]
+
+
+def _runner_tree() -> list[psutil.Process]:
+    """Return the lab runner's process and its descendants."""
+    runner = psutil.Process(backend.backend_status().runner_pid)
+    return [runner, *runner.children(recursive=True)]
+
+
+def _forked_run_processes() -> list[psutil.Process]:
+    """Return the runner's flow processes that were forked by its fork server."""
+    servers = [p for p in _runner_tree() if "multiprocessing.forkserver" in " ".join(p.cmdline())]
+    return [c for s in servers for c in s.children()]
+
+
+def test_runner_forks_flow_processes_instead_of_starting_python(lab_backend):
+    """A runner-started flow run runs in a process forked from the preloaded fork server, and no
+    `python -m prefect.engine` interpreter is started for it."""
+    launch_id = launch(["events"], "PrefectHQ/prefect", "snapshot", hold_s=4)
+
+    def upstream_running() -> bool:
+        runs = read_launch(launch_id).patterns[0].flow_runs
+        return any(r.role == "entry" and r.status == "running" for r in runs)
+
+    wait_for(upstream_running, timeout=60, interval=0.2, what="the held upstream to run")
+    assert _forked_run_processes()
+    engines = [p for p in _runner_tree() if p.cmdline()[1:3] == ["-m", tuning.ENGINE_MODULE]]
+    assert engines == []
+    report = wait_for_launch(launch_id, timeout_s=120)
+    assert report.patterns[0].state == "Completed", report.patterns[0].errors
+
+
+def test_server_logs_the_lock_errors_it_answers_with_503():
+    """Both backends log the retryable errors Prefect hides by default, so they can be counted."""
+    for s in (LabSettings(), LabSettings(tuning=False)):
+        assert tuning.server_env(s)["PREFECT_SERVER_LOG_RETRYABLE_ERRORS"] == "true"
