@@ -126,39 +126,18 @@ def effective_drill(report: PatternReport, drill: str) -> str:
     return drill
 
 
-def _upstream_ran_s(report: PatternReport) -> float | None:
-    """Return how long the events upstream itself ran, once it has ended."""
-    entry = next((r for r in report.flow_runs if r.role == "entry"), None)
-    if entry is None or entry.start is None or entry.end is None:
-        return None
-    return (entry.end - entry.start).total_seconds()
-
-
 def expected_outcome(report: PatternReport, drill: str, window_s: float) -> DrillOutcome:
     """Compare a pattern with its documentation under a drill, counting a held upstream.
 
     The documented rule for the proactive trigger is "an upstream that does not complete within
-    the window fires the alert": an upstream held past its window (the Launch page's hold
-    option) is therefore expected to fire it, drill or not.
+    the window fires the alert" (patternlab.drills applies it), so an upstream held past its
+    window (the Launch page's hold option) is expected to fire it, drill or not.
     """
     effective = effective_drill(report, drill)
-    outcome = drill_outcome(report, effective)
+    outcome = drill_outcome(report, effective, window_s)
     if effective != drill:
         outcome = outcome.model_copy(update={"drill": f"{effective} ({UNPLANNED})"})
-    ran = _upstream_ran_s(report)
-    if report.pattern != "events" or outcome.expected_alert == "fired":
-        return outcome
-    if ran is None or ran <= window_s:
-        return outcome
-    expected = (outcome.expected_entry, outcome.expected_child, "fired")
-    observed = (outcome.observed_entry, outcome.observed_child, outcome.observed_alert)
-    why = (
-        f"{outcome.documented} The upstream ran {ran:.0f} s, past its {window_s:.0f} s window, "
-        "so the proactive trigger fires the alert as well."
-    )
-    return outcome.model_copy(
-        update={"expected_alert": "fired", "documented": why, "matches": observed == expected}
-    )
+    return outcome
 
 
 def isolation_outcomes(

@@ -212,3 +212,12 @@ def page_bytes(at: AppTest) -> bytes:
     for frame in at.dataframe:
         parts.append(frame.value.to_csv().encode())
     return b"\n".join(parts)
+
+
+def in_fresh_thread(fn, *args, **kwargs):
+    """Call fn in a new thread: Prefect's sync APIs and asyncio.run() refuse a running event loop,
+    and pytest-playwright's sync API leaves one running in the main thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn, *args, **kwargs).result()

@@ -93,7 +93,11 @@ def test_every_page_renders_without_an_exception(lab_backend, page):
     empty = launches.list_launches(limit=1).total == 0
     at = open_page(page)
     assert at.title
-    assert not at.error, [e.value for e in at.error]
+    assert not at.exception
+    # Compare opens the newest launch, which other tests may have made fail on purpose: then its
+    # failures are rightly shown as errors. With no launch at all there is nothing to fail.
+    if empty or page != "pages/2_Compare.py":
+        assert not at.error, [e.value for e in at.error]
     if empty and page in ("pages/2_Compare.py", "pages/3_History.py"):
         assert any("Launch" in i.value for i in at.info)  # points the user at the Launch page
 

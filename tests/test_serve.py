@@ -6,11 +6,12 @@ from prefect.client.orchestration import get_client
 
 from flows.serve import build_deployments
 from patternlab.catalog import FLOW_ROLES
+from tests.helpers import in_fresh_thread
 
 
 def test_serve_builds_one_deployment_per_flow(lab_backend):
     """flows.serve defines a `lab` deployment for every flow the lab knows, described for users."""
-    deployments = build_deployments()
+    deployments = in_fresh_thread(build_deployments)
     assert {d.flow_name for d in deployments} == set(FLOW_ROLES) - {
         "fetch-repo-data", "calculate-average-commits",  # subflows run inside their parent
     }  # fmt: skip

@@ -16,7 +16,7 @@ from prefect.settings.models.runner import RunnerSettings
 from patternlab import backend, tuning
 from patternlab.launches import launch, read_launch, wait_for_launch
 from patternlab.settings import LabSettings, get_settings
-from tests.helpers import wait_for
+from tests.helpers import in_fresh_thread, wait_for
 
 
 def test_tuned_runner_env_sets_the_fast_polls():
@@ -117,7 +117,7 @@ def test_run_process_passes_other_commands_to_prefect():
         return "prefect"
 
     wrapped = tuning.make_run_process(original)
-    assert asyncio.run(wrapped(["uv", "run", "x"], env={})) == "prefect"
+    assert in_fresh_thread(asyncio.run, wrapped(["uv", "run", "x"], env={})) == "prefect"
     assert calls == [["uv", "run", "x"]]
 
 
@@ -134,7 +134,8 @@ def test_run_process_falls_back_when_forking_fails(monkeypatch):
 
     monkeypatch.setattr(tuning, "_forkserver", broken)
     command = ["python", "-m", tuning.ENGINE_MODULE]
-    assert asyncio.run(tuning.make_run_process(original)(command, env={})) == "prefect"
+    run = tuning.make_run_process(original)(command, env={})
+    assert in_fresh_thread(asyncio.run, run) == "prefect"
     assert calls == [command]
 
 
