@@ -71,34 +71,38 @@ def resolve_source(source: str) -> tuple[str, str]:
         return "snapshot", SNAPSHOT_NOTE
     if source == "github":
         return "github", "Live GitHub API"
-    settings = get_settings()
-    token = settings.github_token.get_secret_value() if settings.github_token else None
-    reason = github.probe_live(settings.github_api_url, token)
+    reason = github.probe_live(get_settings().github_api_url, _token())
     if reason is None:
         return "github", "Live GitHub API"
     return "snapshot", f"{reason}; fell back to the offline snapshot. {SNAPSHOT_NOTE}"
 
 
-def _client(source: str, *, fail_first: bool = False) -> github.GitHubClient:
-    """Build a GitHub client for the resolved source; the token comes from the environment only."""
+def _token() -> str | None:
+    """Return the GitHub token from the runner's environment (never a parameter)."""
     settings = get_settings()
-    token = settings.github_token.get_secret_value() if settings.github_token else None
-    http = github.build_http_client(
+    return settings.github_token.get_secret_value() if settings.github_token else None
+
+
+@contextmanager
+def _client(source: str, *, fail_first: bool = False) -> Iterator[github.GitHubClient]:
+    """Lend a GitHub client for the resolved source, closing its connections afterwards."""
+    settings = get_settings()
+    with github.build_http_client(
         resolve_source(source)[0],
         api_url=settings.github_api_url,
-        token=token,
+        token=_token(),
         latency_ms=settings.snapshot_latency_ms,
         timeout_s=settings.github_timeout_s,
         fail_first=fail_first,
-    )
-    return github.GitHubClient(http)
+    ) as http:
+        yield github.GitHubClient(http)
 
 
 @task(**RETRYING)
 def fetch_repo(repo: str, source: str) -> dict[str, Any]:
     """Fetch the repository's metadata (stars, forks, issues, watchers, dates)."""
-    with _measure():
-        data = _client(source).get_repo(repo)
+    with _measure(), _client(source) as gh:
+        data = gh.get_repo(repo)
         keep = (
             "full_name", "description", "stargazers_count", "forks_count", "open_issues_count",
             "watchers_count", "subscribers_count", "default_branch", "created_at", "pushed_at",
@@ -112,8 +116,8 @@ def fetch_contributors(repo: str, source: str, flaky: bool = False) -> list[dict
     # The transient drill: GitHub answers 503 on the first attempt only, so the retry succeeds.
     ctx = TaskRunContext.get()
     first_attempt = ctx is None or ctx.task_run.run_count <= 1
-    with _measure():
-        people = _client(source, fail_first=flaky and first_attempt).list_contributors(repo)
+    with _measure(), _client(source, fail_first=flaky and first_attempt) as gh:
+        people = gh.list_contributors(repo)
         return [
             {"login": p.get("login"), "contributions": p.get("contributions", 0)} for p in people
         ]
@@ -122,8 +126,8 @@ def fetch_contributors(repo: str, source: str, flaky: bool = False) -> list[dict
 @task(**RETRYING)
 def fetch_commit_activity(repo: str, source: str) -> list[dict[str, Any]] | None:
     """Fetch weekly commit activity of the top contributors (None while GitHub computes it)."""
-    with _measure():
-        stats = _client(source).get_contributor_stats(repo)
+    with _measure(), _client(source) as gh:
+        stats = gh.get_contributor_stats(repo)
         if stats is None:
             return None
         # Keep only what the summary needs: one pseudo-author holding weekly totals.

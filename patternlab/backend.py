@@ -83,6 +83,13 @@ def runner_env(settings: LabSettings) -> dict[str, str]:
     return tuning.runner_env(settings)
 
 
+def runner_alive(settings: LabSettings | None = None) -> bool:
+    """Say from the runner's pid file alone, with no request, whether the embedded runner lives."""
+    s = settings or get_settings()
+    home = _procs.Home(s.home)
+    return _procs.owned_pid(home.runner_pid, (s.runner_module,), clean=False) is not None
+
+
 def backend_status(settings: LabSettings | None = None) -> BackendStatus:
     """Report what runs, quickly: pid checks and one short health request, no changes."""
     s = settings or get_settings()

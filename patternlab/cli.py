@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from patternlab.drills import DRILLS
 from patternlab.models import PATTERNS, LaunchReport
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -31,8 +32,7 @@ def _parser() -> argparse.ArgumentParser:
         "failure drill: make the upstream/entry step or the child step fail on purpose, or make "
         "GitHub answer 503 once (transient) so a task retry shows"
     )
-    run.add_argument("--fail", default="none", choices=["none", "upstream", "child", "transient"],
-                     help=drill)  # fmt: skip
+    run.add_argument("--fail", default="none", choices=DRILLS, help=drill)
     run.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for the runs")
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     backend = sub.add_parser("backend", help="manage the embedded Prefect backend")

@@ -215,5 +215,5 @@ def build_pattern_report(
         timings=compute_timings(runs),
         variant=variant,
         alert=_alert_note(runs, window_s) if pattern == "events" else None,
-        errors=errors if done else [e for e in errors if e],
+        errors=errors,
     )

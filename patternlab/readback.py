@@ -85,8 +85,16 @@ def _read_extras(client: SyncPrefectClient, runs: list[Any]) -> tuple[dict, dict
     by_run: dict[str, dict[str, Any]] = defaultdict(dict)
     for a in arts:
         if a.key and a.type == "table":
-            by_run[str(a.flow_run_id)][a.key] = json.loads(a.data) if a.data else []
+            by_run[str(a.flow_run_id)][a.key] = table_rows(a)
     return {"counts": counts, "retried": retried}, parent_of_task, by_run
+
+
+def table_rows(artifact: Any) -> list[dict[str, Any]]:
+    """Return a table artifact's rows (Prefect stores them as a JSON string)."""
+    data = artifact.data
+    if not data:
+        return []
+    return json.loads(data) if isinstance(data, str) else data
 
 
 def _view(run: Any, tasks: dict, parents: dict, arts: dict, ui: str) -> RunView:

@@ -8,7 +8,6 @@ recorded process is gone, or that the dead runner had claimed without starting i
 
 from __future__ import annotations
 
-import json
 import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -28,6 +27,7 @@ from prefect.states import Crashed
 
 from patternlab import _procs, backend
 from patternlab.client import prefect_client
+from patternlab.readback import table_rows
 from patternlab.settings import LabSettings, get_settings
 
 UNFINISHED = [StateType.RUNNING, StateType.PENDING, StateType.CANCELLING]
@@ -40,9 +40,10 @@ def recover(
     s = settings or get_settings()
     if not s.embedded:
         return []  # remote runners and workers are not the lab's to manage
-    status = backend.backend_status(s)
-    if status.runner_up:
+    # Called on every poll of a running launch: a pid check, no request, while the runner lives.
+    if backend.runner_alive(s):
         return []
+    status = backend.backend_status(s)
     before_restart = datetime.now(UTC)
     backend.ensure_backend(s, progress=progress)  # restarts the server too if it died as well
     notes = ["The runner had stopped; the lab restarted it."]
@@ -66,8 +67,7 @@ def _process_of(client: SyncPrefectClient, run_ids: list) -> dict[str, dict]:
     )
     found: dict[str, dict] = {}
     for art in arts:
-        rows = json.loads(art.data) if isinstance(art.data, str) else art.data
-        if rows:
+        if rows := table_rows(art):
             found[str(art.flow_run_id)] = rows[0]
     return found
 
