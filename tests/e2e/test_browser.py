@@ -76,12 +76,16 @@ def test_launch_all_four_watch_them_complete_and_compare(launch_page: Page):
     page.get_by_role("button", name="Launch").click()
 
     expect(page).to_have_url(re.compile(r"[?&]launch=[0-9a-f]{12}"), timeout=30_000)
-    expect(page.get_by_text("Timeline of the launch's flow runs")).to_be_visible(timeout=30_000)
+    # .first: when the launch ends, the live fragment's elements stay (dimmed, stale) until the
+    # page's full rerun has drawn the final ones, so each text can briefly be there twice.
+    expect(page.get_by_text("Timeline of the launch's flow runs").first).to_be_visible(
+        timeout=30_000
+    )
     shoot(page, "launch-running")
     state = page.get_by_test_id("stMetricValue").first
     expect(state).to_have_text("Completed", timeout=RUN_TIMEOUT_MS)
     for title in TITLES:
-        expect(page.get_by_role("heading", name=f"{title} — Completed")).to_be_visible()
+        expect(page.get_by_role("heading", name=f"{title} — Completed").first).to_be_visible()
     run_states(page, {"Completed"})  # 1 + 3 + 2 + 2 flow runs (a fired alert would add one)
     shoot(page, "launch-completed")
 
@@ -108,7 +112,7 @@ def test_a_drill_launch_shows_failure_isolation_on_compare(launch_page: Page):
     page.get_by_text("offline snapshot (approximate, dated)").click()
     page.get_by_role("button", name="Launch").click()
     expect(page).to_have_url(re.compile(r"[?&]launch=[0-9a-f]{12}"), timeout=30_000)
-    expect(page.get_by_text("Failure drill: Child step fails")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Failure drill: Child step fails").first).to_be_visible(timeout=30_000)
     state = page.get_by_test_id("stMetricValue").first
     expect(state).to_have_text("Failed", timeout=RUN_TIMEOUT_MS)  # on purpose: the drill
     run_states(page, {"Completed", "Failed"})  # 1 + 3 + 2 + 2 flow runs, some failed on purpose
