@@ -22,6 +22,7 @@ from prefect.context import FlowRunContext, TaskRunContext
 from flows import github
 from flows.snapshot import SNAPSHOT_DATE, SNAPSHOT_NOTE
 from patternlab import tuning
+from patternlab.models import CONTRIBUTORS_KEY, PROCESS_KEY, STATS_KEY, WEEKLY_KEY
 from patternlab.settings import get_settings
 
 # The lab's Prefect adapters (patternlab/tuning.py) must be in place before any flow runs here.
@@ -29,10 +30,6 @@ tuning.install_adapters()
 
 # Seconds of real work (HTTP, arithmetic) per flow run, measured inside this process's tasks.
 _WORK_S: dict[str, float] = defaultdict(float)
-PROCESS_KEY = "lab-process"
-STATS_KEY = "repo-stats"
-CONTRIBUTORS_KEY = "top-contributors"
-WEEKLY_KEY = "weekly-commits"
 
 
 def _retry_transient(task: Any, task_run: Any, state: Any) -> bool:

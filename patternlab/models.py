@@ -17,6 +17,12 @@ Status = Literal[
 ]  # fmt: skip
 FINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "crashed", "cancelled"})
 
+# Keys of the table artifacts the flows publish (flows/tasks.py) and the lab reads back.
+PROCESS_KEY = "lab-process"
+STATS_KEY = "repo-stats"
+CONTRIBUTORS_KEY = "top-contributors"
+WEEKLY_KEY = "weekly-commits"
+
 
 class Contributor(BaseModel):
     """One contributor and their commit count on the default branch."""

@@ -23,7 +23,15 @@ from patternlab.backend import ui_url
 from patternlab.catalog import FLOW_ROLES, TRIGGERED_DEPLOYMENTS
 from patternlab.client import deployment_id, flow_name, prefect_client
 from patternlab.metrics import RunView, build_pattern_report
-from patternlab.models import PATTERNS, LaunchReport, RepoStats
+from patternlab.models import (
+    CONTRIBUTORS_KEY,
+    PATTERNS,
+    PROCESS_KEY,
+    STATS_KEY,
+    WEEKLY_KEY,
+    LaunchReport,
+    RepoStats,
+)
 from patternlab.settings import get_settings
 
 ENTRY_TAG = "lab-entry"
@@ -100,7 +108,7 @@ def table_rows(artifact: Any) -> list[dict[str, Any]]:
 def _view(run: Any, tasks: dict, parents: dict, arts: dict, ui: str) -> RunView:
     """Flatten one Prefect flow run and what the lab knows of it."""
     state = run.state
-    process = (arts.get(str(run.id), {}).get("lab-process") or [{}])[0]
+    process = (arts.get(str(run.id), {}).get(PROCESS_KEY) or [{}])[0]
     return RunView(
         id=str(run.id),
         name=run.name,
@@ -127,10 +135,10 @@ def _stats(views: list[RunView], arts: dict) -> RepoStats | None:
     """Return the statistics a pattern's runs published, if any."""
     for v in views:
         found = arts.get(v.id, {})
-        if found.get("repo-stats"):
-            row = dict(found["repo-stats"][0])
-            row["top_contributors"] = [c for c in found.get("top-contributors", []) if c]
-            row["weekly_commits"] = [w for w in found.get("weekly-commits", []) if w]
+        if found.get(STATS_KEY):
+            row = dict(found[STATS_KEY][0])
+            row["top_contributors"] = [c for c in found.get(CONTRIBUTORS_KEY, []) if c]
+            row["weekly_commits"] = [w for w in found.get(WEEKLY_KEY, []) if w]
             return RepoStats.model_validate(row)
     return None
 

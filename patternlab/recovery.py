@@ -27,6 +27,7 @@ from prefect.states import Crashed
 
 from patternlab import _procs, backend
 from patternlab.client import prefect_client
+from patternlab.models import PROCESS_KEY
 from patternlab.readback import table_rows
 from patternlab.settings import LabSettings, get_settings
 
@@ -61,7 +62,7 @@ def _process_of(client: SyncPrefectClient, run_ids: list) -> dict[str, dict]:
     arts = client.read_artifacts(
         artifact_filter=ArtifactFilter(
             flow_run_id=ArtifactFilterFlowRunId(any_=run_ids),
-            key=ArtifactFilterKey(any_=["lab-process"]),
+            key=ArtifactFilterKey(any_=[PROCESS_KEY]),
         ),
         limit=200,
     )
