@@ -18,8 +18,8 @@ ui.page("History", ":material/history:")
 st.title("History")
 st.caption(
     "Each row is one pattern of one launch (its entry flow run), read from the Prefect server: "
-    "the same in every browser, and still there after the app restarts. *entry run s* is that "
-    "run's own running time; open a launch in Compare for each pattern's end-to-end time."
+    "the same in every browser, and still there after the app restarts. *end-to-end s* is the "
+    "pattern's whole time, as on Compare; *entry run s* is the entry run's own running time."
 )
 
 
@@ -72,21 +72,29 @@ st.dataframe(
         "source",
         "state",
         "created",
+        views.END_TO_END_S,
         views.ENTRY_RUN_S,
         "compare",
         "prefect",
     ],
     column_config={
         "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm:ss"),
+        views.END_TO_END_S: st.column_config.NumberColumn(
+            format="%.2f",
+            help="From the entry run's creation to the end of the pattern's last run (subflows, "
+            "deployment child, triggered run; not the proactive alert), as on Compare. "
+            "Empty while any of them is still to come or running.",
+        ),
         views.ENTRY_RUN_S: st.column_config.NumberColumn(
             format="%.2f",
             help="How long the entry flow run itself ran (Prefect's run time), without its "
-            "subflows, child or triggered runs. Each pattern's end-to-end time is on Compare.",
+            "subflows, child or triggered runs.",
         ),
         "compare": st.column_config.LinkColumn("compare", display_text="open ↗"),
         "prefect": st.column_config.LinkColumn("Prefect UI", display_text="open run ↗"),
     },
     key="history_table",
+    height="content",  # the whole page of rows: the pager below is the only scrolling
 )
 st.pagination(pages, key=pager)
 

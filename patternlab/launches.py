@@ -18,9 +18,10 @@ from prefect.client.schemas.sorting import FlowRunSort
 
 from flows.github import parse_repo
 from patternlab.backend import ui_url
-from patternlab.catalog import PATTERN_INFO
-from patternlab.client import deployment_id, prefect_client
+from patternlab.catalog import FLOW_ROLES, PATTERN_INFO
+from patternlab.client import deployment_id, flow_name, prefect_client
 from patternlab.drills import DRILLS
+from patternlab.metrics import RunView, compute_timings
 from patternlab.models import PATTERNS, HistoryPage, HistoryRow, LaunchReport
 from patternlab.readback import ENTRY_TAG, launch_tag, read_launch
 
@@ -117,6 +118,7 @@ def list_launches(
             offset=offset,
         )
         total = client.count_flow_runs(flow_run_filter=flt)
+        end_to_end = _end_to_end(client, runs)
     ui = ui_url()
     rows = [
         HistoryRow(
@@ -128,9 +130,64 @@ def list_launches(
             status=r.state.type.value.lower() if r.state else "unknown",
             created=r.created,
             duration_s=r.total_run_time.total_seconds() if r.end_time else None,
+            end_to_end_s=end_to_end.get(str(r.id)),
             flow_run_id=str(r.id),
             ui_url=f"{ui}/runs/flow-run/{r.id}",
         )
         for r in runs
     ]
     return HistoryPage(rows=rows, total=total)
+
+
+def _end_to_end(client: Any, entries: list[Any]) -> dict[str, float | None]:
+    """Return each entry run's pattern end-to-end time (Compare's definition), by entry run id.
+
+    Reads the listed launches' flow runs by their launch tags: one API call per 200 runs, so
+    a History page costs the same however long the history is.
+    """
+    tags = sorted({t for r in entries for t in r.tags if t.startswith("launch:")})
+    runs: list[Any] = []
+    while tags:
+        flt = FlowRunFilter(tags=FlowRunFilterTags(any_=tags))
+        chunk = client.read_flow_runs(flow_run_filter=flt, limit=200, offset=len(runs))
+        runs += chunk
+        if len(chunk) < 200:
+            break
+    groups: dict[tuple[str, str], list[RunView]] = {}
+    for run in runs:
+        view = _run_view(run)
+        key = (_tag_value(run.tags, "launch"), FLOW_ROLES.get(view.flow, ("unknown",))[0])
+        groups.setdefault(key, []).append(view)
+    found: dict[str, float | None] = {}
+    for r in entries:
+        group = groups.get((_tag_value(r.tags, "launch"), _tag_value(r.tags, "pattern")), [])
+        found[str(r.id)] = _group_end_to_end(group)
+    return found
+
+
+def _run_view(run: Any) -> RunView:
+    """Flatten the fields of a flow run that its pattern's end-to-end time needs."""
+    state = run.state
+    return RunView(
+        id=str(run.id),
+        name=run.name,
+        flow=flow_name(str(run.flow_id)),
+        state=state.name if state else "Unknown",
+        status=state.type.value.lower() if state else "unknown",
+        created=run.created,
+        start=run.start_time,
+        end=run.end_time,
+    )
+
+
+def _group_end_to_end(runs: list[RunView]) -> float | None:
+    """Return a pattern's end-to-end time, or None while any of its runs may still come or run.
+
+    An events upstream that completed is followed by a triggered run that tags itself only when
+    it starts: until it is seen, the pattern is not over.
+    """
+    roles = {r.role for r in runs}
+    upstream = next((r for r in runs if r.flow == "events-upstream"), None)
+    if upstream is not None and upstream.status == "completed" and "triggered" not in roles:
+        return None
+    return compute_timings(runs).end_to_end_s

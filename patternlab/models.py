@@ -145,7 +145,8 @@ class HistoryRow(BaseModel):
     state: str
     status: Status
     created: datetime
-    duration_s: float | None = None
+    duration_s: float | None = None  # the entry run's own running time
+    end_to_end_s: float | None = None  # the pattern's, as on Compare; None until it is over
     flow_run_id: str
     ui_url: str | None = None
 

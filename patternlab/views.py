@@ -26,8 +26,9 @@ RUN_TREE_COLUMNS = [
     "started by", "process", "name", "prefect",
 ]  # fmt: skip
 WAITING = frozenset({"scheduled", "pending"})
-# History's duration is the entry run's own run time (Prefect's total_run_time), not end-to-end:
-# the pattern's children and triggered runs are not read for a History row (see docs/dashboard.md).
+# History shows two durations: the pattern's end-to-end time (as on Compare) and the entry run's
+# own running time (Prefect's total_run_time), without its children and triggered runs.
+END_TO_END_S = "end-to-end s"
 ENTRY_RUN_S = "entry run s"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
@@ -236,7 +237,8 @@ def history_frame(rows: Sequence[HistoryRow]) -> pd.DataFrame:
     frame.insert(8, "compare", "Compare?launch=" + frame["launch_id"].astype(str))
     frame["ui_url"] = frame["ui_url"].fillna("")
     names = {"launch_id": "launch", "repo": "repository", "duration_s": ENTRY_RUN_S,
-             "ui_url": "prefect", "flow_run_id": "flow run id"}  # fmt: skip
+             "end_to_end_s": END_TO_END_S, "ui_url": "prefect",
+             "flow_run_id": "flow run id"}  # fmt: skip
     return frame.rename(columns=names)
 
 

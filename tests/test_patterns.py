@@ -136,6 +136,10 @@ def test_launch_is_listed_in_history(all_four):
     page = list_launches(repo=REPO, limit=200)
     mine = [row for row in page.rows if row.launch_id == all_four.launch_id]
     assert sorted(row.pattern for row in mine) == sorted(EXPECTED_FLOWS)
+    # Each row's end-to-end time is its pattern's, as Compare computes it from the whole launch
+    compare = {p.pattern: p.timings.end_to_end_s for p in all_four.patterns}
+    assert {row.pattern: row.end_to_end_s for row in mine} == compare
+    assert all(row.end_to_end_s > row.duration_s for row in mine if row.pattern != "monoflow")
 
 
 def test_proactive_alert_fires_when_upstream_misses_its_window(lab_backend):

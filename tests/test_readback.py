@@ -1,11 +1,12 @@
-"""Reading a launch back costs a bounded number of API calls, however much history exists."""
+"""Reading a launch (or a History page) back costs a bounded number of API calls, however much
+history exists."""
 
 from __future__ import annotations
 
 import pytest
 from prefect.client.base import PrefectHttpxSyncClient
 
-from patternlab.launches import launch, read_launch, wait_for_launch
+from patternlab.launches import launch, list_launches, read_launch, wait_for_launch
 
 
 @pytest.fixture
@@ -46,3 +47,16 @@ def test_call_count_does_not_grow_with_history(lab_backend, api_calls):
     api_calls.clear()
     read_launch(first)
     assert len(api_calls) == before == 3, api_calls
+
+
+def test_a_history_page_costs_three_calls_with_end_to_end_times(lab_backend, api_calls):
+    """History reads entry runs, their count and the listed launches' runs: three API calls."""
+    launch_id = launch(["subflows", "events"], "flyteorg/flyte", "snapshot")
+    report = wait_for_launch(launch_id, timeout_s=90)
+    list_launches(repo="flyteorg/flyte", limit=25)  # warm the per-process flow-name cache
+    api_calls.clear()
+    page = list_launches(repo="flyteorg/flyte", limit=25)
+    assert len(api_calls) == 3, api_calls
+    mine = {r.pattern: r.end_to_end_s for r in page.rows if r.launch_id == launch_id}
+    assert mine == {p.pattern: p.timings.end_to_end_s for p in report.patterns}
+    assert None not in mine.values()

@@ -301,10 +301,12 @@ def test_history_frame_links_each_row_to_its_compare_view():
     """History rows become a table with a relative Compare link and the Prefect UI link."""
     row = HistoryRow(
         launch_id="abc", pattern="monoflow", repo="a/b", source="snapshot", state="Completed",
-        status="completed", created=T0, duration_s=1.5, flow_run_id="r1", ui_url="http://ui/r1",
+        status="completed", created=T0, duration_s=1.5, end_to_end_s=2.25, flow_run_id="r1",
+        ui_url="http://ui/r1",
     )  # fmt: skip
     frame = views.history_frame([row, row])
     assert frame[views.ENTRY_RUN_S].tolist() == [1.5, 1.5]  # labelled as what it is
+    assert frame[views.END_TO_END_S].tolist() == [2.25, 2.25]
     assert frame["compare"].tolist() == ["Compare?launch=abc"] * 2
     assert frame["prefect"][0] == "http://ui/r1"
     assert "launch,pattern,repository" in frame.to_csv(index=False)
