@@ -9,14 +9,17 @@ from datetime import timedelta
 
 from prefect import serve
 from prefect.events import DeploymentEventTrigger
+from prefect.settings import PREFECT_API_URL
 
 from flows.deployments import average_commits_child, deployments_parent
 from flows.events import events_downstream, events_missed_alert, events_upstream
 from flows.monoflow import monoflow
 from flows.subflows import subflows_parent
+from patternlab._procs import wait_for_http_ok
 from patternlab.settings import get_settings
 
 DEPLOYMENT = "lab"
+API_WAIT_S = 180.0  # longer than a fresh server's slowest start (SQLite, busy machine)
 TAGS = ["patternlab"]
 # Jinja run by the automation on the server: the `launch:<id>` tag of the upstream flow run.
 LAUNCH_TEMPLATE = (
@@ -70,8 +73,16 @@ def build_deployments() -> list:
     ]
 
 
+def wait_for_api(timeout_s: float = API_WAIT_S) -> None:
+    """Wait until the Prefect API answers: the lab starts its runner while the server migrates."""
+    url = f"{PREFECT_API_URL.value()}/health"
+    if not wait_for_http_ok(url, timeout_s):
+        raise SystemExit(f"The Prefect API at {url} did not answer within {timeout_s:.0f} s.")
+
+
 def main() -> None:
-    """Serve the deployments until interrupted."""
+    """Serve the deployments (once the API answers) until interrupted."""
+    wait_for_api()
     serve(*build_deployments(), print_starting_message=False)
 
 

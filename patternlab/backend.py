@@ -136,9 +136,40 @@ def ensure_backend(
             _check_port_free(s)
         if s.db == "postgres":
             _ensure_postgres(home, say)
-        _ensure_server(s, home, say)
-        _ensure_runner(s, home, say)
+        server = _ensure_server(s, home, say)
+        if server is None:  # reused: it answers
+            _ensure_runner(s, home, say)
+        else:
+            _start_server_and_runner(s, home, server, say)
     return backend_status(s)
+
+
+def _start_server_and_runner(
+    s: LabSettings, home: _procs.Home, server: _procs.Starting, say: Progress
+) -> None:
+    """Wait for a starting server, with the runner's interpreter starting alongside it.
+
+    A fresh server migrates its database for seconds: the runner's imports (~3 s) overlap that,
+    and the runner waits for the API to answer before it registers (flows/serve.py).
+    """
+    runner = None
+    if _procs.owned_pid(home.runner_pid, (s.runner_module,)) is None:
+        runner = _start_runner(s, home, say)
+    try:
+        _await(server)
+    except BackendError:
+        if runner is not None:
+            runner.abort(STOP_TIMEOUT_S)  # nothing half-started is left behind
+        raise
+    if runner is None:
+        _ensure_runner(s, home, say)
+        return
+    try:
+        _await(runner)
+    except BackendError:
+        # A runner module that does not wait for the API may have given up before the server
+        # answered: start it once more, now that the server does.
+        _await(_start_runner(s, home, lambda _line: None))
 
 
 def restart_runner(settings: LabSettings | None = None) -> None:
@@ -157,7 +188,7 @@ def restart_runner(settings: LabSettings | None = None) -> None:
         pid = _procs.owned_pid(home.runner_pid, (s.runner_module,))
         if pid is not None:
             _procs.terminate_group(pid, STOP_TIMEOUT_S)
-        _start_runner(s, home, lambda _line: None)
+        _await(_start_runner(s, home, lambda _line: None))
 
 
 def stop_backend(settings: LabSettings | None = None) -> list[str]:
@@ -302,12 +333,12 @@ def _check_port_free(s: LabSettings) -> None:
         )
 
 
-def _ensure_server(s: LabSettings, home: _procs.Home, say: Progress) -> int:
-    """Reuse the lab's Prefect server when it answers; otherwise start it and wait for health."""
+def _ensure_server(s: LabSettings, home: _procs.Home, say: Progress) -> _procs.Starting | None:
+    """Reuse the lab's Prefect server when it answers (None); otherwise start it."""
     pid = _procs.owned_pid(home.server_pid, SERVER_MARKERS)
     if pid is not None:
         if _procs.poll_until(lambda: _server_healthy(s), 10.0, interval=0.25):
-            return pid
+            return None
         # Ours but not answering (hung, or moved to another port): start it afresh.
         _procs.terminate_group(pid, STOP_TIMEOUT_S)
         _check_port_free(s)
@@ -352,11 +383,11 @@ def _ensure_runner(s: LabSettings, home: _procs.Home, say: Progress) -> int:
             return pid
         # Alive but never registered: a start that was abandoned half-way, or a stuck runner.
         _procs.terminate_group(pid, STOP_TIMEOUT_S)
-    return _start_runner(s, home, say)
+    return _await(_start_runner(s, home, say))
 
 
-def _start_runner(s: LabSettings, home: _procs.Home, say: Progress) -> int:
-    """Start the runner (`python -m <runner_module>`) and wait until it has registered."""
+def _start_runner(s: LabSettings, home: _procs.Home, say: Progress) -> _procs.Starting:
+    """Start the runner (`python -m <runner_module>`); it is ready once it has registered."""
     say("Starting runner…")
     env = {
         "PREFECT_API_URL": api_url(s),
@@ -381,8 +412,8 @@ def _launch(
     extra_env: dict[str, str],
     ready: Callable[[], bool],
     timeout: float,
-) -> int:
-    """Start `python <args>` as the backend's `name` part, record its pid, wait until `ready()`."""
+) -> _procs.Starting:
+    """Start `python <args>` as the backend's `name` part and record its pid (not waiting)."""
     log, pid_file = home.logs / f"{name}.log", home.run / f"{name}.pid"
     # Pass our environment through (PATH, locale, GITHUB_TOKEN for the flows), minus the user's
     # own Prefect server and profile, which would pull the child away from the lab's backend.
@@ -393,9 +424,14 @@ def _launch(
     # cwd is the project root: the runner imports flows/ from there (`python -m flows.serve`).
     pid = _procs.spawn([sys.executable, *args], env, PROJECT_ROOT, log)
     _procs.write_pid(pid_file, pid)
-    reason = _procs.wait_ready(pid, ready, timeout)
-    if reason is None:
-        return pid
-    pid_file.unlink(missing_ok=True)
     label = "Prefect server" if name == "server" else name
-    raise BackendError(f"The {label} {reason}. Last lines of {log}:\n{_procs.log_tail(log)}")
+    return _procs.Starting(label, pid, pid_file, log, ready, timeout)
+
+
+def _await(start: _procs.Starting) -> int:
+    """Wait until a started part is ready and return its pid, or say why it is not."""
+    reason = start.wait()
+    if reason is None:
+        return start.pid
+    log = start.log
+    raise BackendError(f"The {start.label} {reason}. Last lines of {log}:\n{_procs.log_tail(log)}")

@@ -222,6 +222,35 @@ def test_stale_pid_files_are_cleaned_and_racing_callers_share_one_sqlite_backend
         backend.stop_backend(settings)
 
 
+def test_a_server_that_never_answers_leaves_no_runner_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runner starts beside a starting server; if the server fails, the runner is stopped."""
+    settings = lab_settings(tmp_path, db="sqlite")
+    monkeypatch.setattr(backend, "_server_healthy", lambda *_args, **_kw: False)
+    monkeypatch.setattr(backend, "SQLITE_SERVER_TIMEOUT_S", 3.0)
+    lines: list[str] = []
+    runner: list[int] = []
+    real_start = backend._start_runner
+
+    def start_runner(*args: object) -> _procs.Starting:
+        started = real_start(*args)
+        runner.append(started.pid)
+        return started
+
+    monkeypatch.setattr(backend, "_start_runner", start_runner)
+    try:
+        with pytest.raises(BackendError, match=r"Prefect server was not ready after 3 s"):
+            backend.ensure_backend(settings, progress=lines.append)
+        assert lines[-1] == "Starting runner…"  # started while the server was still starting
+        assert len(runner) == 1
+        assert gone(runner[0])
+        assert not (tmp_path / "run" / "runner.pid").exists()
+        assert not (tmp_path / "run" / "server.pid").exists()
+    finally:
+        backend.stop_backend(settings)
+
+
 def test_stale_postmaster_pid_is_dropped(tmp_path: Path) -> None:
     """A postmaster.pid naming a live process that is not our PostgreSQL counts as stale."""
     pid_file = tmp_path / "postmaster.pid"
