@@ -141,6 +141,9 @@ def _show(report: LaunchReport) -> None:
         )
 
 
+READ_KEY = "launch_read"  # the page's read of a running launch, for the fragment's 1st tick
+
+
 @st.fragment(run_every=1)
 def _live(launch_id: str) -> None:
     """Re-read a running launch about once a second; rerun the page when it is done.
@@ -149,7 +152,10 @@ def _live(launch_id: str) -> None:
     reconnects by itself. Each tick also lets the lab restart a runner it finds dead.
     """
     ui.recover_runner(launch_id)
-    report = ui.read_report(launch_id)
+    # The page read the launch a moment ago to decide to come here: the first tick shows that.
+    handed = st.session_state.pop(READ_KEY, None)
+    report = handed if handed is not None and handed.launch_id == launch_id else None
+    report = report or ui.read_report(launch_id)
     if report is None:
         st.caption(f"Trying again every second (last try {ui.now():%H:%M:%S} UTC).")
         return
@@ -165,6 +171,7 @@ if current:
     if first is not None and first.done:
         _show(first)
     elif first is not None or ui_backend.is_backend_down(error):
+        st.session_state[READ_KEY] = first
         _live(current)  # running, or the server is away: keep asking
     else:
         ui.show_error(error)

@@ -265,10 +265,10 @@ def record(name: str, value: object) -> None:
 
 
 def test_one_poll_of_a_running_launch_costs_a_few_api_calls(lab_backend, monkeypatch):
-    """The Launch page's poll (ui.read_report) of a running launch makes at most 5 API calls."""
+    """A poll of a running launch makes at most 5 API calls; a full page render reads it once."""
     from patternlab import ui
 
-    launch_id = launches.launch(PATTERNS, REPO, "snapshot", hold_s=5.0)
+    launch_id = launches.launch(PATTERNS, REPO, "snapshot", hold_s=8.0)
     sent: list[str] = []
     real_send = httpx.Client.send
 
@@ -287,5 +287,15 @@ def test_one_poll_of_a_running_launch_costs_a_few_api_calls(lab_backend, monkeyp
     assert not report.done
     record("poll_of_running_launch", polls)
     assert all(len(p["calls"]) <= 5 for p in polls[1:]), polls
+    monkeypatch.undo()
+    # A full render of the Launch page reads the running launch once: its live fragment's
+    # first tick shows the page's own read instead of reading again.
+    reads: list[str] = []
+    real_read = launches.read_launch
+    monkeypatch.setattr(launches, "read_launch", lambda i, **kw: reads.append(i) or real_read(i))
+    at = open_page("pages/1_Launch.py", launch=launch_id)
+    assert at.subheader[0].value.startswith(f"Launch `{launch_id}`")
+    assert at.metric[0].value not in ("Completed", "Failed"), "the launch ended too soon"
+    assert reads == [launch_id], reads
     monkeypatch.undo()
     wait_done(launch_id)
