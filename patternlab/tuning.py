@@ -22,6 +22,17 @@ from patternlab.settings import LabSettings, get_settings
 
 _log = logging.getLogger("patternlab.tuning")
 ENGINE_MODULE = "prefect.engine"  # the runner starts each flow run as `python -m prefect.engine`
+# Imported once in the fork server, not in every flow process. Besides the engines, what Prefect
+# imports lazily on first use (py-spy in the flow processes, docs/performance.md): fastapi's
+# encoder when a subflow's parameters are serialised (~0.2 s), the visualisation tracker at a
+# subflow call, the task engine at the first task call.
+PRELOADED = (
+    ENGINE_MODULE,
+    "prefect.flow_engine",
+    "prefect.task_engine",
+    "prefect.utilities.visualization",
+    "fastapi.encoders",
+)
 
 
 @dataclass(frozen=True)
@@ -205,7 +216,7 @@ def _is_engine_command(command: list[str]) -> bool:
 def _forkserver() -> Any:
     """Return the forkserver context, preloading Prefect's engine and the served flows' modules."""
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload([ENGINE_MODULE, "prefect.flow_engine", __name__, *_flow_modules()])
+    ctx.set_forkserver_preload([*PRELOADED, __name__, *_flow_modules()])
     return ctx
 
 

@@ -16,6 +16,7 @@ from prefect.settings.models.runner import RunnerSettings
 from patternlab import backend, tuning
 from patternlab.launches import launch, read_launch, wait_for_launch
 from patternlab.settings import LabSettings, get_settings
+from tests import preload_probe
 from tests.helpers import in_fresh_thread, wait_for
 
 
@@ -166,6 +167,18 @@ def test_runner_forks_flow_processes_instead_of_starting_python(lab_backend):
     assert engines == []
     report = wait_for_launch(launch_id, timeout_s=120)
     assert report.patterns[0].state == "Completed", report.patterns[0].errors
+
+
+def test_fork_server_children_start_with_prefects_lazy_imports_loaded():
+    """A forked flow process finds the modules Prefect imports on first use already loaded."""
+    ctx = tuning._forkserver()
+    queue = ctx.SimpleQueue()
+    process = ctx.Process(target=preload_probe.loaded, args=(queue, list(tuning.PRELOADED)))
+    process.start()
+    process.join(timeout=120)
+    assert process.exitcode == 0
+    assert queue.get() == dict.fromkeys(tuning.PRELOADED, True)
+    assert "fastapi.encoders" in tuning.PRELOADED  # ~90 ms at a flow process's first subflow
 
 
 def test_server_logs_the_lock_errors_it_answers_with_503():
