@@ -19,11 +19,11 @@ from prefect.client.schemas.sorting import FlowRunSort
 from flows.github import parse_repo
 from patternlab.backend import ui_url
 from patternlab.catalog import FLOW_ROLES, PATTERN_INFO
-from patternlab.client import deployment_id, flow_name, prefect_client
+from patternlab.client import deployment_id, prefect_client
 from patternlab.drills import DRILLS
 from patternlab.metrics import RunView, compute_timings
 from patternlab.models import PATTERNS, HistoryPage, HistoryRow, LaunchReport
-from patternlab.readback import ENTRY_TAG, launch_tag, read_launch
+from patternlab.readback import ENTRY_TAG, launch_tag, read_launch, run_view
 
 __all__ = ["launch", "launch_tag", "list_launches", "read_launch", "wait_for_launch"]
 
@@ -155,7 +155,7 @@ def _end_to_end(client: Any, entries: list[Any]) -> dict[str, float | None]:
             break
     groups: dict[tuple[str, str], list[RunView]] = {}
     for run in runs:
-        view = _run_view(run)
+        view = run_view(run)
         key = (_tag_value(run.tags, "launch"), FLOW_ROLES.get(view.flow, ("unknown",))[0])
         groups.setdefault(key, []).append(view)
     found: dict[str, float | None] = {}
@@ -163,21 +163,6 @@ def _end_to_end(client: Any, entries: list[Any]) -> dict[str, float | None]:
         group = groups.get((_tag_value(r.tags, "launch"), _tag_value(r.tags, "pattern")), [])
         found[str(r.id)] = _group_end_to_end(group)
     return found
-
-
-def _run_view(run: Any) -> RunView:
-    """Flatten the fields of a flow run that its pattern's end-to-end time needs."""
-    state = run.state
-    return RunView(
-        id=str(run.id),
-        name=run.name,
-        flow=flow_name(str(run.flow_id)),
-        state=state.name if state else "Unknown",
-        status=state.type.value.lower() if state else "unknown",
-        created=run.created,
-        start=run.start_time,
-        end=run.end_time,
-    )
 
 
 def _group_end_to_end(runs: list[RunView]) -> float | None:

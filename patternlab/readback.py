@@ -105,10 +105,9 @@ def table_rows(artifact: Any) -> list[dict[str, Any]]:
     return json.loads(data) if isinstance(data, str) else data
 
 
-def _view(run: Any, tasks: dict, parents: dict, arts: dict, ui: str) -> RunView:
-    """Flatten one Prefect flow run and what the lab knows of it."""
+def run_view(run: Any, **known: Any) -> RunView:
+    """Flatten one Prefect flow run (and whatever else the caller knows of it) into a RunView."""
     state = run.state
-    process = (arts.get(str(run.id), {}).get(PROCESS_KEY) or [{}])[0]
     return RunView(
         id=str(run.id),
         name=run.name,
@@ -119,6 +118,15 @@ def _view(run: Any, tasks: dict, parents: dict, arts: dict, ui: str) -> RunView:
         created=run.created,
         start=run.start_time,
         end=run.end_time,
+        **known,
+    )
+
+
+def _view(run: Any, tasks: dict, parents: dict, arts: dict, ui: str) -> RunView:
+    """Flatten one Prefect flow run and what the lab knows of it."""
+    process = (arts.get(str(run.id), {}).get(PROCESS_KEY) or [{}])[0]
+    return run_view(
+        run,
         parent_id=parents.get(str(run.parent_task_run_id)) if run.parent_task_run_id else None,
         created_by=_created_by(run),
         parameters=dict(run.parameters or {}),
