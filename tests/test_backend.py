@@ -138,6 +138,21 @@ def test_status_is_fast_and_complete(started: Started) -> None:
     assert status.ui_url == f"http://127.0.0.1:{started.settings.port}"
 
 
+def test_wait_for_api_uses_prefects_client(started: Started) -> None:
+    """The runner's wait answers at once for a live server and names the error for a dead one."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from patternlab.client import wait_for_api
+
+    with temporary_settings({PREFECT_API_URL: started.status.api_url}):
+        assert wait_for_api(5.0) is None
+    with temporary_settings({PREFECT_API_URL: f"http://127.0.0.1:{free_port()}/api"}):
+        begin = time.monotonic()
+        error = wait_for_api(1.0)
+    assert isinstance(error, httpx.ConnectError)
+    assert time.monotonic() - begin < 5.0
+
+
 def test_dead_runner_is_restarted_alone(started: Started) -> None:
     """When the runner dies, ensure_backend starts a new one and keeps the server and database."""
     before = backend.backend_status(started.settings)
