@@ -63,17 +63,6 @@ def tree(pid: int) -> list[psutil.Process]:
     return [parent, *parent.children(recursive=True)]
 
 
-def tree_rss(pid: int) -> int:
-    """Return the resident memory, in bytes, of a process and its descendants."""
-    total = 0
-    for proc in tree(pid):
-        try:
-            total += proc.memory_info().rss
-        except psutil.NoSuchProcess:
-            continue
-    return total
-
-
 def listening(pid: int) -> set[tuple[str, int]]:
     """Return the (address, port) pairs that a process tree listens on over TCP."""
     found = set()
@@ -82,17 +71,6 @@ def listening(pid: int) -> set[tuple[str, int]]:
             if conn.status == psutil.CONN_LISTEN:
                 found.add((conn.laddr.ip, conn.laddr.port))
     return found
-
-
-def tree_pss(pid: int) -> int:
-    """Return the proportional memory (PSS, shared pages split), in bytes, of a process tree."""
-    total = 0
-    for proc in tree(pid):
-        try:
-            total += proc.memory_full_info().pss
-        except psutil.NoSuchProcess:
-            continue
-    return total
 
 
 # --- hand-built launch reports (the shapes patternlab.readback returns) ----------------------
