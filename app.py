@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-# ui points Prefect at the lab's server; charts, views and catalog do not import prefect.
-from patternlab import charts, ui, views
-from patternlab.catalog import PATTERN_INFO
+from patternlab import ui, views
+from patternlab.launch import PATTERN_INFO
+from patternlab.views import charts
 
 status = ui.page("Home", ":material/science:")
 

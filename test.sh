@@ -10,4 +10,5 @@ if [ ! -x /usr/bin/chromium ]; then
 fi
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/lint-imports
 exec .venv/bin/python -m pytest "$@"

@@ -8,6 +8,8 @@ from prefect import flow
 from prefect.deployments import run_deployment
 from prefect.utilities.annotations import quote
 
+from flows import catalog as names
+from flows.settings import get_flow_settings
 from flows.tasks import (
     fail_on_purpose,
     fetch_commit_activity,
@@ -18,16 +20,13 @@ from flows.tasks import (
     recorded,
     summarise_stats,
 )
-from patternlab.settings import get_settings
-
-CHILD_DEPLOYMENT = "average-commits-child/lab"
 
 
 class ChildRunFailed(RuntimeError):
     """The deployment child ended in a state other than Completed."""
 
 
-@flow(name="average-commits-child")
+@flow(name=names.AVERAGE_CHILD)
 def average_commits_child(
     repo: str, repo_info: dict[str, Any], source: str = "auto", drill: str = "none"
 ) -> dict:
@@ -43,7 +42,7 @@ def average_commits_child(
         return stats
 
 
-@flow(name="deployments-parent")
+@flow(name=names.DEPLOYMENTS_PARENT)
 def deployments_parent(
     repo: str, source: str = "auto", wait_for_child: bool = True, drill: str = "none"
 ) -> str:
@@ -53,12 +52,12 @@ def deployments_parent(
         if drill == "upstream":
             fail_on_purpose("upstream")
         child = run_deployment(
-            CHILD_DEPLOYMENT,
+            names.CHILD_DEPLOYMENT,
             parameters={"repo": repo, "repo_info": repo_info, "source": source, "drill": drill},
             tags=launch_tags(),
             # timeout=0 is fire-and-forget: the parent ends as soon as the child run exists.
             timeout=None if wait_for_child else 0,
-            poll_interval=get_settings().child_poll_s,
+            poll_interval=get_flow_settings().child_poll_s,
         )
         if not wait_for_child:
             return f"started {child.name} and did not wait"

@@ -1,63 +1,63 @@
-"""Event-triggered flows: an upstream flow's Completed event starts a downstream deployment.
+"""Event-triggered flows: an upstream's Completed event makes an automation start a downstream.
 
-The downstream flow knows nothing of the upstream: an automation (the trigger in flows/serve.py)
-hands it the repository from the event. A proactive trigger runs the alert flow when the upstream
-does not complete within its window ("or lack thereof").
+The downstream knows nothing of the upstream: the reactive trigger below hands it the repository
+from the event. The proactive trigger runs the alert flow when the upstream does not complete
+within its window ("or lack thereof"). Both match only the upstream deployment's events.
 """
 
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_markdown_artifact
-from prefect.client.orchestration import get_client
-from prefect.context import FlowRunContext
+from prefect.events import DeploymentEventTrigger
 from prefect.utilities.annotations import quote
 
+from flows import catalog as names
 from flows.tasks import (
     fail_on_purpose,
     fetch_commit_activity,
     fetch_contributors,
     fetch_repo,
+    join_launch,
     publish_stats,
     recorded,
     summarise_stats,
 )
 
+# Jinja the automation runs on the server: the upstream run's `launch:<id>` tag and parameters.
+LAUNCH = (
+    "{% for t in flow_run.tags %}{% if t.startswith('launch:') %}{{ t }}{% endif %}{% endfor %}"
+)
+FROM_EVENT = {"repo": "{{ flow_run.parameters['repo'] }}", "launch": LAUNCH,
+              "source": "{{ flow_run.parameters['source'] }}",
+              "drill": "{{ flow_run.parameters.get('drill', 'none') }}"}  # fmt: skip
 
-def _join_launch(launch: str) -> None:
-    """Tag this run with the launch the event came from, so the lab finds it by tag."""
-    ctx = FlowRunContext.get()
-    if not launch.startswith("launch:") or ctx is None or ctx.flow_run is None:
-        return
-    with get_client(sync_client=True) as client:
-        client.update_flow_run(ctx.flow_run.id, tags=sorted({*ctx.flow_run.tags, launch}))
 
-
-@flow(name="events-upstream")
+@flow(name=names.EVENTS_UPSTREAM)
 def events_upstream(
     repo: str, source: str = "auto", hold_s: float = 0.0, drill: str = "none"
 ) -> dict[str, Any]:
     """Refresh a repository's metadata; completing emits the event the downstream reacts to."""
     with recorded():
         repo_info = fetch_repo(repo, source)
-        if hold_s > 0:
-            # A demo switch: hold the upstream past the proactive trigger's window.
+        if hold_s > 0:  # a demo switch: hold the upstream past the proactive trigger's window
             time.sleep(min(hold_s, 600))
         if drill == "upstream":
             fail_on_purpose("upstream")
         return repo_info
 
 
-@flow(name="events-downstream")
+@flow(name=names.EVENTS_DOWNSTREAM)
 def events_downstream(
     repo: str, source: str = "auto", launch: str = "", drill: str = "none"
 ) -> dict[str, Any]:
     """Triggered by an automation: compute the statistics of the repository named in the event."""
     with recorded():
-        _join_launch(launch)
+        join_launch(launch)
         if drill == "child":
             fail_on_purpose("child")
         repo_info = fetch_repo(repo, source)
@@ -69,14 +69,35 @@ def events_downstream(
         return stats
 
 
-@flow(name="events-missed-alert")
+@flow(name=names.EVENTS_ALERT)
 def events_missed_alert(repo: str = "", launch: str = "", window_s: int = 10) -> str:
     """Alert: the expected Completed event did not arrive within the window (proactive trigger)."""
     with recorded():
-        _join_launch(launch)
+        join_launch(launch)
         message = (
             f"Upstream refresh of {repo or 'a repository'} did not complete within {window_s} s"
         )
         get_run_logger().warning(message)
-        create_markdown_artifact(f"**Alert**: {message}.", key="missed-upstream-alert")
+        create_markdown_artifact(f"**Alert**: {message}.", key=names.ALERT_KEY)
         return message
+
+
+def triggers(upstream_id: str, window_s: int) -> dict[str, DeploymentEventTrigger]:
+    """Return the downstream's and the alert's triggers, scoped to the upstream deployment.
+
+    An unscoped `prefect.flow-run.Completed` trigger would fire on the downstream's own
+    completions and loop.
+    """
+    upstream = {"prefect.resource.id": f"prefect.deployment.{upstream_id}"}
+    scope = {"match": {"prefect.resource.id": "prefect.flow-run.*"}, "match_related": upstream}
+    completed = DeploymentEventTrigger(
+        name="upstream-completed", expect={"prefect.flow-run.Completed"}, parameters=FROM_EVENT,
+        **scope,
+    )  # fmt: skip
+    missed = DeploymentEventTrigger(
+        name="upstream-missed-window", posture="Proactive", after={"prefect.flow-run.Running"},
+        expect={"prefect.flow-run.Completed"}, for_each={"prefect.resource.id"},
+        within=timedelta(seconds=window_s), threshold=1, **scope,
+        parameters={"repo": FROM_EVENT["repo"], "launch": LAUNCH, "window_s": window_s},
+    )  # fmt: skip
+    return {names.EVENTS_DOWNSTREAM: completed, names.EVENTS_ALERT: missed}

@@ -7,6 +7,7 @@ from typing import Any
 from prefect import flow
 from prefect.utilities.annotations import quote
 
+from flows import catalog as names
 from flows.tasks import (
     fail_on_purpose,
     fetch_commit_activity,
@@ -18,7 +19,7 @@ from flows.tasks import (
 )
 
 
-@flow(name="monoflow")
+@flow(name=names.MONOFLOW)
 def monoflow(repo: str, source: str = "auto", drill: str = "none") -> dict[str, Any]:
     """Compute a repository's statistics in one flow: fetch, then summarise, all as tasks."""
     with recorded():

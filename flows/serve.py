@@ -1,80 +1,59 @@
-"""Serve every Pattern Lab deployment, with its triggers, against PREFECT_API_URL.
+"""Serve every Pattern Lab deployment, with its event triggers, against PREFECT_API_URL.
 
-python -m flows.serve
+python -m flows.serve   (the runner: one process serves every deployment, no work pool)
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import argparse
+import time
 
 from prefect import serve
-from prefect.events import DeploymentEventTrigger
+from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL
 
+from flows import adapters
+from flows.catalog import DEPLOYMENT, TAGS
 from flows.deployments import average_commits_child, deployments_parent
-from flows.events import events_downstream, events_missed_alert, events_upstream
+from flows.events import events_downstream, events_missed_alert, events_upstream, triggers
 from flows.monoflow import monoflow
+from flows.settings import get_flow_settings
 from flows.subflows import subflows_parent
-from patternlab.client import wait_for_api
-from patternlab.settings import get_settings
 
-DEPLOYMENT = "lab"
 API_WAIT_S = 180.0  # longer than a fresh server's slowest start (SQLite, busy machine)
-TAGS = ["patternlab"]
-# Jinja run by the automation on the server: the `launch:<id>` tag of the upstream flow run.
-LAUNCH_TEMPLATE = (
-    "{% for t in flow_run.tags %}{% if t.startswith('launch:') %}{{ t }}{% endif %}{% endfor %}"
-)
-FROM_EVENT = {
-    "repo": "{{ flow_run.parameters['repo'] }}",
-    "source": "{{ flow_run.parameters['source'] }}",
-    "launch": LAUNCH_TEMPLATE,
-    "drill": "{{ flow_run.parameters.get('drill', 'none') }}",
-}
 
 
-def _scoped_to(deployment_id: str) -> dict[str, str]:
-    """Match only events related to one deployment: an unscoped trigger would fire on itself."""
-    return {"prefect.resource.id": f"prefect.deployment.{deployment_id}"}
+def wait_for_api(timeout_s: float, interval_s: float = 0.2) -> Exception | None:
+    """Wait until PREFECT_API_URL answers Prefect's own health check; return the last error if not.
+
+    Prefect's client, not a bare GET: it sends the API key and honours proxies (Prefect Cloud).
+    """
+    deadline = time.monotonic() + timeout_s
+    with get_client(sync_client=True) as client:
+        while (error := client.api_healthcheck()) is not None and time.monotonic() < deadline:
+            time.sleep(interval_s)
+    return error
 
 
 def build_deployments() -> list:
     """Return every deployment the lab launches, the event triggers wired to the upstream's id."""
     upstream = events_upstream.to_deployment(DEPLOYMENT, tags=TAGS)
-    upstream_id = str(upstream.apply())
-    completed = DeploymentEventTrigger(
-        name="upstream-completed",
-        expect={"prefect.flow-run.Completed"},
-        match={"prefect.resource.id": "prefect.flow-run.*"},
-        match_related=_scoped_to(upstream_id),
-        parameters=FROM_EVENT,
-    )
-    window = get_settings().alert_window_s
-    missed = DeploymentEventTrigger(
-        name="upstream-missed-window",
-        posture="Proactive",
-        after={"prefect.flow-run.Running"},
-        expect={"prefect.flow-run.Completed"},
-        for_each={"prefect.resource.id"},
-        match={"prefect.resource.id": "prefect.flow-run.*"},
-        match_related=_scoped_to(upstream_id),
-        within=timedelta(seconds=window),
-        threshold=1,
-        parameters={"repo": FROM_EVENT["repo"], "launch": LAUNCH_TEMPLATE, "window_s": window},
-    )
+    wired = triggers(str(upstream.apply()), get_flow_settings().alert_window_s)
     return [
         monoflow.to_deployment(DEPLOYMENT, tags=TAGS),
         subflows_parent.to_deployment(DEPLOYMENT, tags=TAGS),
         deployments_parent.to_deployment(DEPLOYMENT, tags=TAGS),
         average_commits_child.to_deployment(DEPLOYMENT, tags=TAGS),
         upstream,
-        events_downstream.to_deployment(DEPLOYMENT, tags=TAGS, triggers=[completed]),
-        events_missed_alert.to_deployment(DEPLOYMENT, tags=TAGS, triggers=[missed]),
-    ]
+        *(f.to_deployment(DEPLOYMENT, tags=TAGS, triggers=[wired[f.name]])
+          for f in (events_downstream, events_missed_alert)),
+    ]  # fmt: skip
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Serve the deployments (once the API answers) until interrupted."""
+    argparse.ArgumentParser(prog="python -m flows.serve", description=__doc__).parse_args(argv)
+    adapters.install(forked_starts=True)  # this process starts the flow processes
     # The lab starts its runner while the server still migrates: wait for the API first.
     error = wait_for_api(API_WAIT_S)
     if error is not None:

@@ -7,6 +7,7 @@ from typing import Any
 from prefect import flow, tags
 from prefect.utilities.annotations import quote
 
+from flows import catalog as names
 from flows.tasks import (
     fail_on_purpose,
     fetch_commit_activity,
@@ -19,7 +20,7 @@ from flows.tasks import (
 )
 
 
-@flow(name="fetch-repo-data")
+@flow(name=names.FETCH_REPO_DATA)
 def fetch_repo_data(repo: str, source: str = "auto", drill: str = "none") -> dict[str, Any]:
     """Subflow: fetch the repository, its contributors and its weekly commit activity."""
     with recorded():
@@ -30,7 +31,7 @@ def fetch_repo_data(repo: str, source: str = "auto", drill: str = "none") -> dic
         }
 
 
-@flow(name="calculate-average-commits")
+@flow(name=names.CALCULATE_AVERAGES)
 def calculate_average_commits(
     repo: str, source: str, data: dict[str, Any], drill: str = "none"
 ) -> dict[str, Any]:
@@ -45,7 +46,7 @@ def calculate_average_commits(
         return stats
 
 
-@flow(name="subflows-parent")
+@flow(name=names.SUBFLOWS_PARENT)
 def subflows_parent(repo: str, source: str = "auto", drill: str = "none") -> dict[str, Any]:
     """Compute a repository's statistics by calling a fetch subflow, then an averaging subflow."""
     # Subflow runs take tags from the tag context, not from the parent run: pass the launch on.

@@ -20,13 +20,10 @@ from prefect.client.schemas.actions import ArtifactUpdate
 from prefect.context import FlowRunContext, TaskRunContext
 
 from flows import github
+from flows.catalog import CONTRIBUTORS_KEY, LAUNCH_PREFIX, PROCESS_KEY, STATS_KEY, WEEKLY_KEY
+from flows.catalog import launch_tags as _launch_tags_of
+from flows.settings import get_flow_settings
 from flows.snapshot import SNAPSHOT_DATE, SNAPSHOT_NOTE
-from patternlab import tuning
-from patternlab.models import CONTRIBUTORS_KEY, PROCESS_KEY, STATS_KEY, WEEKLY_KEY
-from patternlab.settings import get_settings
-
-# The lab's Prefect adapters (patternlab/tuning.py) must be in place before any flow runs here.
-tuning.install_adapters()
 
 # Seconds of real work (HTTP, arithmetic) per flow run, measured inside this process's tasks.
 _WORK_S: dict[str, float] = defaultdict(float)
@@ -68,26 +65,20 @@ def resolve_source(source: str) -> tuple[str, str]:
         return "snapshot", SNAPSHOT_NOTE
     if source == "github":
         return "github", "Live GitHub API"
-    reason = github.probe_live(get_settings().github_api_url, _token())
+    reason = github.probe_live(get_flow_settings().github_api_url, get_flow_settings().token())
     if reason is None:
         return "github", "Live GitHub API"
     return "snapshot", f"{reason}; fell back to the offline snapshot. {SNAPSHOT_NOTE}"
 
 
-def _token() -> str | None:
-    """Return the GitHub token from the runner's environment (never a parameter)."""
-    settings = get_settings()
-    return settings.github_token.get_secret_value() if settings.github_token else None
-
-
 @contextmanager
 def _client(source: str, *, fail_first: bool = False) -> Iterator[github.GitHubClient]:
     """Lend a GitHub client for the resolved source, closing its connections afterwards."""
-    settings = get_settings()
+    settings = get_flow_settings()
     with github.build_http_client(
         resolve_source(source)[0],
         api_url=settings.github_api_url,
-        token=_token(),
+        token=settings.token(),
         latency_ms=settings.snapshot_latency_ms,
         timeout_s=settings.github_timeout_s,
         fail_first=fail_first,
@@ -165,8 +156,16 @@ def publish_stats(stats: dict[str, Any]) -> None:
 def launch_tags() -> list[str]:
     """Return this flow run's `launch:<id>` tags, to hand on to the runs it starts."""
     ctx = FlowRunContext.get()
-    tags = ctx.flow_run.tags if ctx and ctx.flow_run else []
-    return [t for t in tags if t.startswith("launch:")]
+    return _launch_tags_of(ctx.flow_run.tags if ctx and ctx.flow_run else [])
+
+
+def join_launch(launch: str) -> None:
+    """Tag this run with the launch an event came from, so the lab finds it by its tag."""
+    ctx = FlowRunContext.get()
+    if not launch.startswith(LAUNCH_PREFIX) or ctx is None or ctx.flow_run is None:
+        return
+    with get_client(sync_client=True) as client:
+        client.update_flow_run(ctx.flow_run.id, tags=sorted({*ctx.flow_run.tags, launch}))
 
 
 def _process_row(work_s: float | None) -> list[dict[str, Any]]:

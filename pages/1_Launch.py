@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from patternlab import charts, ui, ui_backend, ui_runs, views
-from patternlab.drills import DRILL_LABELS, DRILLS
-from patternlab.models import PATTERNS, LaunchReport
+from patternlab import ui, views
+from patternlab.launch import DRILL_LABELS, DRILLS, PATTERNS
 from patternlab.settings import get_settings
+from patternlab.ui.launch_view import watch_launch
 
 SOURCES = {
     "auto": "auto: live GitHub when it answers, else the snapshot",
@@ -91,87 +91,6 @@ with st.container(border=True):
             st.query_params["launch"] = launch_id
 
 
-def _show_stats(report: LaunchReport) -> None:
-    """Show the repository's statistics from the first pattern that published them."""
-    stats = next((p.stats for p in report.patterns if p.stats), None)
-    if stats is None:
-        return
-    figures = {
-        "Stars": stats.stars,
-        "Forks": stats.forks,
-        "Contributors": stats.contributors,
-        "Commits": stats.commits,
-        "Avg commits / contributor": stats.avg_commits_per_contributor,
-    }
-    for col, (label, value) in zip(st.columns(len(figures)), figures.items(), strict=True):
-        col.metric(label, f"{value:,}")
-    st.caption(f"Source: {views.escape_md(stats.source_note or stats.source)}")
-
-
-def _show(report: LaunchReport) -> None:
-    """Render a launch: summary, each pattern's run tree beside its code, the timeline."""
-    now = ui.now()
-    notices = list(dict.fromkeys([*report.notices, *ui.launch_notices(report.launch_id)]))
-    state = views.launch_state(report)
-    st.subheader(f"Launch `{report.launch_id}` · {views.escape_md(report.repo)}")
-    cols = st.columns(4)
-    cols[0].metric("State", state)
-    cols[1].metric("Elapsed", f"{views.elapsed_s(report, now) or 0:.1f} s")
-    cols[2].metric("Flow runs", sum(len(p.flow_runs) for p in report.patterns))
-    cols[3].metric("Task runs", sum(p.task_runs for p in report.patterns))
-    ui_runs.show_drill(report)
-    for line in notices:
-        st.info(views.escape_md(line), icon=":material/build:")
-    for line in views.waiting_runs(report, now):
-        st.warning(f"{line}: is the runner up? See the sidebar.", icon=":material/hourglass_top:")
-    for p in report.patterns:
-        st.markdown(f"#### {views.pattern_title(p.pattern)} — {p.state}")
-        ui_runs.show_pattern_run(
-            p, now, key=f"launch-{p.pattern}", with_code=st.session_state.get("launch_code", False)
-        )
-    figure = charts.timeline_figure(views.timeline_frame(report), now)
-    st.plotly_chart(figure, key="launch-timeline")
-    _show_stats(report)
-    if report.done:
-        st.page_link(
-            "pages/2_Compare.py",
-            label="Compare these patterns side by side",
-            icon=":material/bar_chart:",
-            query_params={"launch": report.launch_id},
-        )
-
-
-READ_KEY = "launch_read"  # the page's read of a running launch, for the fragment's 1st tick
-
-
-@st.fragment(run_every=1)
-def _live(launch_id: str) -> None:
-    """Re-read a running launch about once a second; rerun the page when it is done.
-
-    A failed read (the server went away) is shown and retried at the next tick, so the page
-    reconnects by itself. Each tick also lets the lab restart a runner it finds dead.
-    """
-    ui.recover_runner(launch_id)
-    # The page read the launch a moment ago to decide to come here: the first tick shows that.
-    handed = st.session_state.pop(READ_KEY, None)
-    report = handed if handed is not None and handed.launch_id == launch_id else None
-    report = report or ui.read_report(launch_id)
-    if report is None:
-        st.caption(f"Trying again every second (last try {ui.now():%H:%M:%S} UTC).")
-        return
-    _show(report)
-    if report.done:
-        st.rerun()  # the whole page then shows the final state, without the timer
-
-
 current = st.query_params.get("launch")
 if current:
-    st.toggle("Show each pattern's flow code beside its runs", key="launch_code")
-    first, error = ui.try_read_report(current)
-    if first is not None and first.done:
-        _show(first)
-    elif first is not None or ui_backend.is_backend_down(error):
-        st.session_state[READ_KEY] = first
-        _live(current)  # running, or the server is away: keep asking
-    else:
-        ui.show_error(error)
+    watch_launch(current)

@@ -6,8 +6,9 @@ import math
 
 import streamlit as st
 
-from patternlab import ui, ui_backend, ui_runs, views
-from patternlab.models import PATTERNS
+from patternlab import ui, views
+from patternlab.launch import PATTERNS
+from patternlab.ui.runs import show_history_table
 
 ALL = "all"
 STATES = ["completed", "failed", "crashed", "cancelled", "running", "pending", "scheduled"]
@@ -46,9 +47,7 @@ number = st.session_state.get(pager, 1)
 try:
     found = ui.history(**filters, limit=size, offset=(number - 1) * size)
 except Exception as exc:  # noqa: BLE001 - bad repository text, server trouble: shown as messages
-    ui.show_error(exc)
-    if ui_backend.is_backend_down(exc):
-        ui_backend.stop_until_backend_answers()
+    ui.show_error_or_wait(exc)
     st.stop()
 
 if found.total == 0:
@@ -62,53 +61,8 @@ if found.total == 0:
 pages = max(math.ceil(found.total / size), 1)
 first_row = (number - 1) * size + 1
 st.caption(f"{found.total} runs match · rows {first_row}–{first_row + len(found.rows) - 1}")
-st.dataframe(
-    ui_runs.paint_states(views.history_frame(found.rows)),
-    hide_index=True,
-    column_order=[
-        "launch",
-        "pattern",
-        "repository",
-        "source",
-        "state",
-        "created",
-        views.END_TO_END_S,
-        views.ENTRY_RUN_S,
-        "compare",
-        "prefect",
-    ],
-    column_config={
-        "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm:ss"),
-        views.END_TO_END_S: st.column_config.NumberColumn(
-            format="%.2f",
-            help="From the entry run's creation to the end of the pattern's last run (subflows, "
-            "deployment child, triggered run; not the proactive alert), as on Compare. "
-            "Empty while any of them is still to come or running.",
-        ),
-        views.ENTRY_RUN_S: st.column_config.NumberColumn(
-            format="%.2f",
-            help="How long the entry flow run itself ran (Prefect's run time), without its "
-            "subflows, child or triggered runs.",
-        ),
-        "compare": st.column_config.LinkColumn("compare", display_text="open ↗"),
-        "prefect": st.column_config.LinkColumn("Prefect UI", display_text="open run ↗"),
-    },
-    key="history_table",
-    height="content",  # the whole page of rows: the pager below is the only scrolling
-)
+show_history_table(found.rows)
 st.pagination(pages, key=pager)
-
-
-def _export() -> str:
-    """Return every row that matches the filters as CSV (read page by page when clicked)."""
-    rows, offset = [], 0
-    while offset < min(found.total, EXPORT_MAX_ROWS):
-        chunk = ui.history(**filters, limit=200, offset=offset).rows
-        if not chunk:
-            break
-        rows += chunk
-        offset += len(chunk)
-    return views.history_frame(rows).to_csv(index=False)
 
 
 open_cols = st.columns([3, 1, 1], vertical_alignment="bottom")
@@ -124,7 +78,7 @@ if open_cols[1].button(
     st.switch_page("pages/2_Compare.py", query_params={"launch": picked})
 open_cols[2].download_button(
     "Export CSV",
-    _export,
+    lambda: ui.history_csv(EXPORT_MAX_ROWS, **filters),
     file_name="pattern-lab-history.csv",
     mime="text/csv",
     key="history_csv",

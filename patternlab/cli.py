@@ -7,8 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from patternlab.drills import DRILLS
-from patternlab.models import PATTERNS, LaunchReport
+from patternlab.launch import DRILLS, PATTERNS, LaunchReport
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -85,7 +84,8 @@ def _print_report(report: LaunchReport) -> None:
 
 def _launch(args: argparse.Namespace) -> int:
     """Run the launch command."""
-    from flows.github import InvalidRepository, parse_repo
+    from flows.github_errors import InvalidRepository
+    from flows.repo_input import parse_repo
     from patternlab.settings import get_settings
 
     try:
@@ -96,8 +96,7 @@ def _launch(args: argparse.Namespace) -> int:
     from patternlab import backend
 
     backend.ensure_backend(progress=lambda line: print(line, file=sys.stderr))
-    backend.activate()
-    from patternlab.launches import launch, wait_for_launch
+    from patternlab.launch import launch, wait_for_launch
 
     patterns = PATTERNS if args.pattern == "all" else [args.pattern]
     source = args.source or get_settings().source

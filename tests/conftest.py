@@ -36,9 +36,11 @@ os.environ["GITHUB_API_URL"] = FAKE_GITHUB.url
 os.environ["GITHUB_TOKEN"] = TEST_TOKEN
 os.environ["PATTERNLAB_GITHUB_TIMEOUT_S"] = "3"
 
+# Tests call Prefect directly too (get_client, flows run in-process): point it at the lab's
+# server before anything imports Prefect, which reads its settings once, at import.
 from patternlab import backend  # noqa: E402  (must follow the environment set-up)
 
-backend.activate()
+os.environ["PREFECT_API_URL"] = backend.api_url()
 
 import pytest  # noqa: E402
 

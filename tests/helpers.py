@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import time
 from collections.abc import Callable, Iterable
@@ -10,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import psutil
 
-from patternlab.models import (
+from patternlab.launch import (
     PATTERNS,
     Contributor,
     FlowRunInfo,
@@ -40,6 +42,17 @@ def wait_for(
         if time.monotonic() >= deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what or predicate}")
         time.sleep(interval)
+
+
+def restart_runner() -> None:
+    """Stop the lab's runner and start it again (it then reads the environment afresh)."""
+    from patternlab import backend
+
+    pid = backend.backend_status().runner_pid
+    if pid is not None:
+        os.killpg(pid, signal.SIGTERM)
+        wait_for(lambda: gone(pid), timeout=15, what=f"runner {pid} to stop")
+    backend.ensure_backend()
 
 
 def free_port() -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow
 
-from patternlab.client import wait_for_api
+from flows.serve import wait_for_api
 
 
 @flow(name="monoflow")

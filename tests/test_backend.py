@@ -15,8 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from patternlab import _procs, backend
-from patternlab.backend import BackendError, BackendStatus
+from patternlab import backend
+from patternlab.backend import BackendError, BackendStatus, embedded, postgres
+from patternlab.backend import procs as _procs
 from patternlab.settings import LabSettings
 from tests.helpers import free_port, gone, listening, wait_for
 
@@ -73,7 +74,7 @@ def started(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Started]:
 
 def postmaster(settings: LabSettings) -> int | None:
     """Return the pid of the PostgreSQL serving the lab's home."""
-    return _procs.postmaster_pid(settings.home.resolve() / "pgdata", clean=False)
+    return postgres.postmaster_pid(settings.home.resolve() / "pgdata", clean=False)
 
 
 def test_fresh_start_brings_up_postgres_server_and_runner(started: Started) -> None:
@@ -142,7 +143,7 @@ def test_wait_for_api_uses_prefects_client(started: Started) -> None:
     """The runner's wait answers at once for a live server and names the error for a dead one."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from patternlab.client import wait_for_api
+    from flows.serve import wait_for_api
 
     with temporary_settings({PREFECT_API_URL: started.status.api_url}):
         assert wait_for_api(5.0) is None
@@ -167,18 +168,6 @@ def test_dead_runner_is_restarted_alone(started: Started) -> None:
     assert after.runner_pid != before.runner_pid
     assert after.server_pid == before.server_pid
     assert postmaster(started.settings) == pg
-
-
-def test_restart_runner_replaces_the_runner(started: Started) -> None:
-    """restart_runner stops the running runner and leaves a new, registered one."""
-    before = backend.backend_status(started.settings)
-    assert before.runner_pid is not None
-    backend.restart_runner(started.settings)
-    after = backend.backend_status(started.settings)
-    assert after.runner_up
-    assert after.runner_pid != before.runner_pid
-    assert gone(before.runner_pid)
-    assert after.server_pid == before.server_pid
 
 
 def test_remote_status_checks_only_the_server(started: Started, tmp_path: Path) -> None:
@@ -242,18 +231,18 @@ def test_a_server_that_never_answers_leaves_no_runner_behind(
 ) -> None:
     """The runner starts beside a starting server; if the server fails, the runner is stopped."""
     settings = lab_settings(tmp_path, db="sqlite")
-    monkeypatch.setattr(backend, "_server_healthy", lambda *_args, **_kw: False)
-    monkeypatch.setattr(backend, "SQLITE_SERVER_TIMEOUT_S", 3.0)
+    monkeypatch.setattr(embedded, "_server_healthy", lambda *_args, **_kw: False)
+    monkeypatch.setattr(embedded, "SQLITE_SERVER_TIMEOUT_S", 3.0)
     lines: list[str] = []
     runner: list[int] = []
-    real_start = backend._start_runner
+    real_start = embedded._start_runner
 
     def start_runner(*args: object) -> _procs.Starting:
         started = real_start(*args)
         runner.append(started.pid)
         return started
 
-    monkeypatch.setattr(backend, "_start_runner", start_runner)
+    monkeypatch.setattr(embedded, "_start_runner", start_runner)
     try:
         with pytest.raises(BackendError, match=r"Prefect server was not ready after 3 s"):
             backend.ensure_backend(settings, progress=lines.append)
@@ -270,9 +259,9 @@ def test_stale_postmaster_pid_is_dropped(tmp_path: Path) -> None:
     """A postmaster.pid naming a live process that is not our PostgreSQL counts as stale."""
     pid_file = tmp_path / "postmaster.pid"
     pid_file.write_text(f"{os.getpid()}\n{tmp_path}\n")  # after a reboot the pid may be reused
-    assert _procs.postmaster_pid(tmp_path, clean=False) is None
+    assert postgres.postmaster_pid(tmp_path, clean=False) is None
     assert pid_file.exists()
-    assert _procs.postmaster_pid(tmp_path) is None
+    assert postgres.postmaster_pid(tmp_path) is None
     assert not pid_file.exists()
 
 
@@ -282,8 +271,6 @@ def test_remote_server_that_does_not_answer_is_an_error(tmp_path: Path) -> None:
     remote = LabSettings(home=tmp_path, prefect_api_url=url)
     with pytest.raises(BackendError, match=f"Prefect server at {url} is not answering"):
         backend.ensure_backend(remote)
-    with pytest.raises(BackendError, match="PREFECT_API_URL is set"):
-        backend.restart_runner(remote)
     assert not backend.backend_status(remote).server_up
     assert list(tmp_path.iterdir()) == []
 
@@ -301,17 +288,25 @@ def test_urls_follow_the_settings(tmp_path: Path) -> None:
     assert backend.ui_url(ui) == "http://b"
 
 
-def test_activate_points_prefect_at_the_lab(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_lab_client_finds_its_server_whatever_the_environment_says(
+    started: Started, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """activate sets PREFECT_API_URL, PREFECT_HOME and turns analytics off in this process."""
-    for name in ("PREFECT_API_URL", "PREFECT_HOME", "PREFECT_SERVER_ANALYTICS_ENABLED"):
-        monkeypatch.setenv(name, "before")  # so monkeypatch restores the original afterwards
-    settings = lab_settings(tmp_path, 4321)
-    backend.activate(settings)
-    assert os.environ["PREFECT_API_URL"] == "http://127.0.0.1:4321/api"
-    assert os.environ["PREFECT_HOME"] == str(tmp_path.resolve() / "prefect")
-    assert os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+    """The lab's Prefect client talks to the lab's server even when this process's Prefect was
+    imported with another PREFECT_API_URL: no import-order trick, no environment written."""
+    from prefect.settings import PREFECT_API_URL
+
+    from patternlab.backend import client
+
+    monkeypatch.setattr(client, "_CLIENTS", {})
+    monkeypatch.setattr(client, "get_settings", lambda: started.settings)
+    monkeypatch.setattr("patternlab.backend.status.get_settings", lambda: started.settings)
+    monkeypatch.setenv("PREFECT_API_URL", f"http://127.0.0.1:{free_port()}/api")
+    with client.prefect_settings():
+        assert PREFECT_API_URL.value() == started.status.api_url
+    with client.prefect_client() as prefect:
+        assert prefect.api_healthcheck() is None
+        assert str(prefect._client.base_url).rstrip("/") == started.status.api_url
+    assert os.environ["PREFECT_API_URL"] != started.status.api_url
 
 
 def test_stop_backend_stops_everything(started: Started) -> None:

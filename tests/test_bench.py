@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from patternlab import _bench_measure as measure
-from patternlab import _bench_report as report
-from patternlab.models import PATTERNS, FlowRunInfo
+from patternlab.bench import measure, report
+from patternlab.launch import PATTERNS, FlowRunInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

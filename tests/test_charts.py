@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from patternlab import charts, views, views_stats
-from patternlab.models import PATTERNS
+from patternlab import views
+from patternlab.launch import PATTERNS
+from patternlab.views import charts
+from patternlab.views import stats as views_stats
 from tests.helpers import T0, build_report, build_stats
 
 

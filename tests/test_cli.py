@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from patternlab.launches import list_launches
+from patternlab.launch import list_launches
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,8 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from patternlab.launches import launch, list_launches, wait_for_launch
-from patternlab.models import PATTERNS
+from patternlab.launch import PATTERNS, launch, list_launches, wait_for_launch
 from patternlab.settings import get_settings
 
 SESSIONS, LAUNCHES = 4, 20

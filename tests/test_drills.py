@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from patternlab.drills import documented, drill_outcome
-from patternlab.launches import launch, wait_for_launch
-from patternlab.models import PATTERNS
+from patternlab.launch import PATTERNS, launch, wait_for_launch
+from patternlab.launch.drills import documented, drill_outcome
 
 
 @pytest.fixture(scope="module", params=["upstream", "child", "transient"])

@@ -18,9 +18,9 @@ import pytest
 import streamlit as st
 
 from flows.github import EXPECTED_FORM
-from patternlab import backend, launches
+from patternlab import launch as launches
 from tests.conftest import FAKE_GITHUB
-from tests.helpers import page_nodes
+from tests.helpers import page_nodes, restart_runner
 from tests.test_pages import figure, open_page, shown, wait_done
 
 # name -> (repository text, words of the specific reason the page must give)
@@ -111,12 +111,12 @@ def marked_up_github(lab_backend, monkeypatch) -> Iterator[str]:
     own.append(f"http://127.0.0.1:{server.server_address[1]}")
     threading.Thread(target=server.serve_forever, daemon=True).start()
     monkeypatch.setenv("GITHUB_API_URL", own[0])
-    backend.restart_runner()
+    restart_runner()
     try:
         yield own[0]
     finally:
         monkeypatch.setenv("GITHUB_API_URL", FAKE_GITHUB.url)
-        backend.restart_runner()
+        restart_runner()
         server.shutdown()
 
 

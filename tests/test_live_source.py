@@ -9,7 +9,7 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 
-from patternlab.launches import launch, wait_for_launch
+from patternlab.launch import launch, wait_for_launch
 from patternlab.settings import get_settings
 from tests.conftest import TEST_TOKEN
 

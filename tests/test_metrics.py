@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from patternlab.metrics import RunView, build_pattern_report, compute_timings, observe_separation
+from patternlab.launch import FlowRunInfo
+from patternlab.launch.metrics import build_pattern_report, compute_timings, observe_separation
 
 T0 = datetime(2026, 11, 25, 12, 0, 0, tzinfo=UTC)
 
@@ -14,10 +15,10 @@ def _at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def _run(flow: str, created: float, start: float | None, end: float | None, **kw) -> RunView:
+def _run(flow: str, created: float, start: float | None, end: float | None, **kw) -> FlowRunInfo:
     """Build a run view with timestamps given as seconds after T0."""
     state = kw.pop("state", "Completed" if end is not None else "Running")
-    return RunView(
+    return FlowRunInfo(
         id=kw.pop("id", flow),
         name=kw.pop("name", flow),
         flow=flow,

@@ -17,8 +17,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from patternlab import launches, views
-from patternlab.models import PATTERNS, LaunchReport
+from patternlab import launch as launches
+from patternlab import views
+from patternlab.launch import PATTERNS, LaunchReport
 from tests.helpers import free_port, wait_for
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

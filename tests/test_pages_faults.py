@@ -15,8 +15,10 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from patternlab import backend, launches, ui
-from patternlab.models import PATTERNS, LaunchReport
+from patternlab import backend
+from patternlab import launch as launches
+from patternlab.launch import PATTERNS, LaunchReport
+from patternlab.ui import page as ui_page
 from tests.conftest import TEST_TOKEN
 from tests.helpers import gone, page_bytes, wait_for
 from tests.test_pages import APP, open_page, shown, wait_done
@@ -178,7 +180,7 @@ def test_backend_down_shows_a_message_and_the_page_comes_back(server_stops, monk
     # The live fragment reads without re-checking the backend; the same happens to a page whose
     # check passed just before the server went away. Pin the check to "up" to get that page.
     seen_up = backend.backend_status()
-    monkeypatch.setattr(ui, "require_backend", lambda settings=None: seen_up)
+    monkeypatch.setattr(ui_page, "require_backend", lambda settings=None: seen_up)
     server_stops()
     started = time.monotonic()
     page = open_page("pages/1_Launch.py", launch=earlier)

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from patternlab.launches import launch, list_launches, read_launch, wait_for_launch
-from patternlab.models import LaunchReport, PatternReport
+from patternlab.launch import (
+    LaunchReport,
+    PatternReport,
+    launch,
+    list_launches,
+    read_launch,
+    wait_for_launch,
+)
 
 REPO = "PrefectHQ/prefect"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from prefect.client.base import PrefectHttpxSyncClient
 
-from patternlab.launches import launch, list_launches, read_launch, wait_for_launch
+from patternlab.launch import launch, list_launches, read_launch, wait_for_launch
 
 
 @pytest.fixture

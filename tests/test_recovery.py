@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from patternlab import backend
-from patternlab.launches import launch, read_launch, wait_for_launch
-from tests.helpers import wait_for
+from patternlab.launch import launch, read_launch, wait_for_launch
+from tests.helpers import restart_runner, wait_for
 
 
 def _descendants(pid: int) -> list[int]:
@@ -35,10 +35,10 @@ def _descendants(pid: int) -> list[int]:
 def slow_runner(lab_backend, monkeypatch):
     """Restart the runner so every GitHub answer takes 1.5 s; restore it afterwards."""
     monkeypatch.setenv("PATTERNLAB_SNAPSHOT_LATENCY_MS", "1500")
-    backend.restart_runner()
+    restart_runner()
     yield
     monkeypatch.delenv("PATTERNLAB_SNAPSHOT_LATENCY_MS")
-    backend.restart_runner()
+    restart_runner()
 
 
 def _child_running(launch_id: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect.client.orchestration import get_client
 
 from flows.serve import build_deployments
-from patternlab.catalog import FLOW_ROLES
+from patternlab.launch import FLOW_ROLES
 from tests.helpers import in_fresh_thread
 
 

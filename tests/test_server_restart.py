@@ -10,7 +10,7 @@ import pytest
 
 from patternlab import backend
 from patternlab.backend import BackendError
-from patternlab.launches import launch, list_launches, read_launch, wait_for_launch
+from patternlab.launch import launch, list_launches, read_launch, wait_for_launch
 from tests.helpers import gone, wait_for
 
 

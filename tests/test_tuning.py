@@ -13,8 +13,10 @@ from prefect import flow, flow_engine
 from prefect.deployments import run_deployment
 from prefect.settings.models.runner import RunnerSettings
 
-from patternlab import backend, tuning
-from patternlab.launches import launch, read_launch, wait_for_launch
+from flows import adapters
+from patternlab import backend
+from patternlab.backend import tuning
+from patternlab.launch import launch, read_launch, wait_for_launch
 from patternlab.settings import LabSettings, get_settings
 from tests import preload_probe
 from tests.helpers import in_fresh_thread, wait_for
@@ -48,7 +50,7 @@ def test_backend_extension_points_return_the_tunings():
 
 def test_tuning_off_installs_no_adapter():
     """With PATTERNLAB_TUNING=off the flows run on Prefect's own code paths."""
-    assert tuning.install_adapters(LabSettings(tuning=False)) == {}
+    assert adapters.install(LabSettings(tuning=False)) == {}
 
 
 def test_every_tuning_is_documented():
@@ -81,7 +83,7 @@ def _probe() -> list[threading.Thread]:
 def test_flow_exit_does_not_wait_for_the_heartbeat_thread(lab_backend, monkeypatch):
     """With the adapter a sync flow returns without joining its heartbeat thread, which then
     stops by itself at its next 1 s tick."""
-    assert tuning.install_adapters(get_settings()).get("heartbeat_exit") is True
+    assert adapters.install(get_settings()).get("heartbeat_exit") is True
     joined = _joins_of_heartbeat_threads(monkeypatch)
     beating = _probe()
     assert beating, "Prefect started no heartbeat thread: the adapter has nothing to remove"
@@ -91,7 +93,7 @@ def test_flow_exit_does_not_wait_for_the_heartbeat_thread(lab_backend, monkeypat
 
 def test_without_the_adapter_prefect_joins_the_heartbeat_thread(lab_backend, monkeypatch):
     """Prefect's own exit path joins the heartbeat thread (the ~1 s wait the adapter removes)."""
-    tuning.install_adapters(get_settings())
+    adapters.install(get_settings())
     monkeypatch.setattr(flow_engine, "_send_heartbeats", flow_engine._send_heartbeats.__wrapped__)
     joined = _joins_of_heartbeat_threads(monkeypatch)
     _probe()
@@ -105,7 +107,7 @@ def test_heartbeat_adapter_falls_back_when_prefect_changes(monkeypatch):
         """Stand in for a future Prefect's heartbeat context."""
 
     monkeypatch.setattr(flow_engine, "_send_heartbeats", changed)
-    assert tuning._patch_heartbeat_exit() is False
+    assert adapters._patch_heartbeat_exit() is False
     assert flow_engine._send_heartbeats is changed
 
 
@@ -117,7 +119,7 @@ def test_run_process_passes_other_commands_to_prefect():
         calls.append(command)
         return "prefect"
 
-    wrapped = tuning.make_run_process(original)
+    wrapped = adapters.make_run_process(original)
     assert in_fresh_thread(asyncio.run, wrapped(["uv", "run", "x"], env={})) == "prefect"
     assert calls == [["uv", "run", "x"]]
 
@@ -133,9 +135,9 @@ def test_run_process_falls_back_when_forking_fails(monkeypatch):
     def broken() -> Any:
         raise OSError("no fork server here")
 
-    monkeypatch.setattr(tuning, "_forkserver", broken)
-    command = ["python", "-m", tuning.ENGINE_MODULE]
-    run = tuning.make_run_process(original)(command, env={})
+    monkeypatch.setattr(adapters, "_forkserver", broken)
+    command = ["python", "-m", adapters.ENGINE_MODULE]
+    run = adapters.make_run_process(original)(command, env={})
     assert in_fresh_thread(asyncio.run, run) == "prefect"
     assert calls == [command]
 
@@ -163,7 +165,7 @@ def test_runner_forks_flow_processes_instead_of_starting_python(lab_backend):
 
     wait_for(upstream_running, timeout=60, interval=0.2, what="the held upstream to run")
     assert _forked_run_processes()
-    engines = [p for p in _runner_tree() if p.cmdline()[1:3] == ["-m", tuning.ENGINE_MODULE]]
+    engines = [p for p in _runner_tree() if p.cmdline()[1:3] == ["-m", adapters.ENGINE_MODULE]]
     assert engines == []
     report = wait_for_launch(launch_id, timeout_s=120)
     assert report.patterns[0].state == "Completed", report.patterns[0].errors
@@ -171,14 +173,14 @@ def test_runner_forks_flow_processes_instead_of_starting_python(lab_backend):
 
 def test_fork_server_children_start_with_prefects_lazy_imports_loaded():
     """A forked flow process finds the modules Prefect imports on first use already loaded."""
-    ctx = tuning._forkserver()
+    ctx = adapters._forkserver()
     queue = ctx.SimpleQueue()
-    process = ctx.Process(target=preload_probe.loaded, args=(queue, list(tuning.PRELOADED)))
+    process = ctx.Process(target=preload_probe.loaded, args=(queue, list(adapters.PRELOADED)))
     process.start()
     process.join(timeout=120)
     assert process.exitcode == 0
-    assert queue.get() == dict.fromkeys(tuning.PRELOADED, True)
-    assert "fastapi.encoders" in tuning.PRELOADED  # ~90 ms at a flow process's first subflow
+    assert queue.get() == dict.fromkeys(adapters.PRELOADED, True)
+    assert "fastapi.encoders" in adapters.PRELOADED  # ~90 ms at a flow process's first subflow
 
 
 def test_server_logs_the_lock_errors_it_answers_with_503():

@@ -7,8 +7,10 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
-from patternlab import views, views_failures, views_stats
-from patternlab.models import PATTERNS, HistoryRow, LaunchReport
+from patternlab import views
+from patternlab.launch import PATTERNS, HistoryRow, LaunchReport
+from patternlab.views import failures as views_failures
+from patternlab.views import stats as views_stats
 from tests.helpers import (
     T0,
     add_alert_run,

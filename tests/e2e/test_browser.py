@@ -9,8 +9,8 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
-from patternlab.drills import DRILL_LABELS
-from patternlab.models import PATTERNS
+from patternlab.launch import PATTERNS
+from patternlab.launch.drills import DRILL_LABELS
 from tests.e2e.conftest import ARTIFACTS, App
 from tests.helpers import wait_for
 

@@ -1,0 +1,195 @@
+"""The Prefect adapters a process that runs flows may apply (the runner's, later a worker's).
+
+Two small changes to Prefect's behaviour, each with a fallback to Prefect's own code when the
+private function it wraps changes: a sync flow stops its heartbeat thread on exit without
+waiting ~1 s for it, and the runner starts flow processes by forking a server that has Prefect
+imported. Nothing is patched when a flow module is imported: `python -m flows.serve` calls
+`install(forked_starts=True)`, and each forked flow process installs the heartbeat adapter.
+`PATTERNLAB_TUNING=off` turns both off. Figures: docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import multiprocessing
+import os
+import runpy
+import sys
+import threading
+from typing import Any
+
+from flows.settings import FlowSettings, get_flow_settings
+
+_log = logging.getLogger("flows.adapters")
+ENGINE_MODULE = "prefect.engine"  # the runner starts each flow run as `python -m prefect.engine`
+# Imported once in the fork server, not in every flow process. Besides the engines, what Prefect
+# imports lazily on first use (py-spy in the flow processes, docs/performance.md): fastapi's
+# encoder when a subflow's parameters are serialised (~0.2 s), the visualisation tracker at a
+# subflow call, the task engine at the first task call.
+PRELOADED = (
+    ENGINE_MODULE,
+    "prefect.flow_engine",
+    "prefect.task_engine",
+    "prefect.utilities.visualization",
+    "fastapi.encoders",
+)
+
+
+# --- adapters -------------------------------------------------------------------------------
+
+_installed: dict[str, bool] = {}
+_install_lock = threading.Lock()
+
+
+def install(
+    settings: FlowSettings | None = None, *, forked_starts: bool = False
+) -> dict[str, bool]:
+    """Install the adapters in this process (once each); say which ones are active.
+
+    forked_starts: this process starts flow processes (a runner): fork them from a preloaded
+    server. The heartbeat adapter applies to the flows this process runs itself.
+    """
+    s = settings or get_flow_settings()
+    with _install_lock:
+        if not s.tuning:
+            return {}
+        if "heartbeat_exit" not in _installed:
+            _installed["heartbeat_exit"] = _patch_heartbeat_exit()
+        if forked_starts and "forked_starts" not in _installed:
+            _installed["forked_starts"] = _patch_engine_starts()
+        return dict(_installed)
+
+
+def _patch_heartbeat_exit() -> bool:
+    """Make sync flows stop their heartbeat thread on exit without joining it (no ~1 s wait)."""
+    try:
+        from prefect import flow_engine
+    except ImportError:
+        return False
+    original = getattr(flow_engine, "_send_heartbeats", None)
+    if original is None or getattr(original, "_patternlab", False):
+        return original is not None
+    try:
+        if "join_on_exit" not in inspect.signature(original).parameters:
+            return False
+    except (TypeError, ValueError):
+        return False
+
+    def _send_heartbeats(engine: Any, join_on_exit: bool = True) -> Any:
+        # Prefect's async engine already skips the join; the thread is a daemon, stops at its
+        # next 1 s tick and never beats for a final run, so skipping it is safe for sync too.
+        return original(engine, join_on_exit=False)
+
+    _send_heartbeats._patternlab = True  # type: ignore[attr-defined]
+    _send_heartbeats.__wrapped__ = original  # type: ignore[attr-defined]
+    flow_engine._send_heartbeats = _send_heartbeats
+    return True
+
+
+def _patch_engine_starts() -> bool:
+    """Start the runner's flow processes by forking a server that has Prefect imported."""
+    try:
+        from prefect.runner import _starter_engine
+    except ImportError:
+        return False
+    original = getattr(_starter_engine, "run_process", None)
+    if original is None or not inspect.iscoroutinefunction(original):
+        return False
+    # Prefect documents this module attribute as the way to override how runs start.
+    _starter_engine.run_process = make_run_process(original)
+    # Start the server now, in the background, so the first flow run does not pay for it.
+    threading.Thread(target=_warm_forkserver, name="patternlab-forkserver", daemon=True).start()
+    return True
+
+
+def make_run_process(original: Any) -> Any:
+    """Wrap Prefect's run_process: fork the engine command, pass anything else through."""
+
+    async def run_process(command: list[str], *args: Any, **kwargs: Any) -> Any:
+        if args or not _is_engine_command(command) or set(kwargs) - _FORKABLE_KWARGS:
+            return await original(command, *args, **kwargs)
+        return await _run_forked(original, command, **kwargs)
+
+    run_process.__wrapped__ = original  # type: ignore[attr-defined]
+    return run_process
+
+
+_FORKABLE_KWARGS = frozenset({"stream_output", "task_status", "task_status_handler", "env", "cwd"})
+
+
+def _is_engine_command(command: list[str]) -> bool:
+    """Say whether a command is the runner's `<python> -m prefect.engine`."""
+    return len(command) == 3 and command[1:] == ["-m", ENGINE_MODULE]
+
+
+def _forkserver() -> Any:
+    """Return the forkserver context, preloading Prefect's engine and the served flows' modules."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([*PRELOADED, __name__, *_flow_modules()])
+    return ctx
+
+
+def _flow_modules() -> list[str]:
+    """Return the modules the runner's main module imported from its own package."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    main = getattr(spec, "name", None) or ""
+    package = main.partition(".")[0]
+    # Not the main module itself: each child runs it afresh as __mp_main__ (cheap once its
+    # imports are loaded), and a preloaded copy would make runpy warn in every child.
+    return sorted(
+        n for n in list(sys.modules) if package and n.startswith(package + ".") and n != main
+    )
+
+
+def _warm_forkserver() -> None:
+    """Start the fork server (imports happen there once, not in every flow process)."""
+    try:
+        from multiprocessing import forkserver
+
+        _forkserver()
+        forkserver.ensure_running()
+    except Exception:  # noqa: BLE001 - the first run starts it instead, or falls back
+        _log.warning("Could not start the fork server ahead of time", exc_info=True)
+
+
+async def _run_forked(original: Any, command: list[str], **kwargs: Any) -> Any:
+    """Run the engine in a forked process; fall back to Prefect's own start if forking fails."""
+    import anyio
+
+    env = {k: v for k, v in (kwargs.get("env") or os.environ).items() if v is not None}
+    cwd = str(kwargs.get("cwd") or os.getcwd())
+    try:
+        process = _forkserver().Process(target=engine_main, args=(env, cwd), name="flow-run")
+        await anyio.to_thread.run_sync(process.start)
+    except Exception:  # noqa: BLE001 - any failure to fork: start the usual way
+        _log.warning("Forked start failed; starting %s the usual way", ENGINE_MODULE, exc_info=True)
+        return await original(command, **kwargs)
+    handler = kwargs.get("task_status_handler")
+    task_status = kwargs.get("task_status")
+    if task_status is not None:
+        task_status.started(handler(process) if handler else process)
+    await anyio.to_thread.run_sync(process.join)
+    return process
+
+
+def engine_main(env: dict[str, str], cwd: str) -> None:
+    """Run what `python -m prefect.engine` runs, in this (forked) process, with the given env."""
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(env)
+    import prefect.engine  # noqa: F401 - preloaded by the fork server; imported if not
+    from prefect.context import refresh_global_settings_context
+
+    # Settings were read when the fork server imported Prefect: read them again from this env.
+    refresh_global_settings_context()
+    get_flow_settings.cache_clear()
+    install()  # this process runs a flow: no ~1 s wait for its heartbeat thread on exit
+    sys.argv = [ENGINE_MODULE]
+    # run_path, not run_module: the module is loaded already, which run_module warns about.
+    runpy.run_path(sys.modules[ENGINE_MODULE].__file__, run_name="__main__")
+
+
+def active() -> dict[str, bool]:
+    """Return the adapters installed in this process and whether each is active."""
+    return dict(_installed)

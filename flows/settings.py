@@ -1,0 +1,45 @@
+"""The flows' own settings, read from the environment of the process that runs them.
+
+A runner or worker host needs only these; the lab's settings (patternlab/settings.py) build on
+them, so the one set of variable names serves both.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from flows.catalog import Source
+
+
+class FlowSettings(BaseSettings):
+    """What the flows read: GitHub, the snapshot, polls and windows (names in the README)."""
+
+    model_config = SettingsConfigDict(env_prefix="PATTERNLAB_", extra="ignore")
+
+    source: Source = "auto"
+    snapshot_latency_ms: int = Field(default=0, ge=0, le=60_000)
+    github_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    github_api_url: str = Field(
+        default="https://api.github.com",
+        validation_alias=AliasChoices("GITHUB_API_URL", "github_api_url"),
+    )
+    github_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("GITHUB_TOKEN", "github_token")
+    )
+    child_poll_s: float = Field(default=0.25, gt=0, le=30)
+    alert_window_s: int = Field(default=10, ge=10, le=3600)
+    # Off: Prefect's defaults everywhere, adapters included (the benchmark's "stock" backend).
+    tuning: bool = True
+
+    def token(self) -> str | None:
+        """Return the GitHub token (read from this process's environment; never a parameter)."""
+        return self.github_token.get_secret_value() if self.github_token else None
+
+
+@lru_cache(maxsize=1)
+def get_flow_settings() -> FlowSettings:
+    """Return this process's flow settings (read once)."""
+    return FlowSettings()

@@ -1,0 +1,272 @@
+"""Run the lab's own Prefect backend: PostgreSQL, the Prefect server and the runner."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+
+from flows.catalog import ENTRY_DEPLOYMENTS
+from patternlab.backend import postgres, procs
+from patternlab.backend.status import (
+    HOST,
+    SERVER_MARKERS,
+    BackendError,
+    BackendStatus,
+    _get,
+    _remote_status,
+    _server_healthy,
+    api_url,
+    backend_status,
+)
+from patternlab.backend.tuning import runner_env, server_env
+from patternlab.settings import LabSettings, get_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the folder holding flows/
+# A runner counts as registered once it has re-applied this deployment since its start, then polled.
+PROBE_DEPLOYMENT = ENTRY_DEPLOYMENTS["monoflow"]
+SERVER_TIMEOUT_S = 60.0  # a fresh database migrates for ~7 s; a loaded machine needs slack
+SQLITE_SERVER_TIMEOUT_S = 120.0  # SQLite migrates slower: 14-43 s measured on a busy machine
+RUNNER_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+LOCK_TIMEOUT_S = 120.0  # longer than a full start, so a waiting caller sees the other one finish
+# Our own variables, or settings that must not reach the lab's children from the user's shell.
+_NOT_INHERITED = ("PREFECT_API_URL", "PREFECT_API_KEY", "PREFECT_PROFILE", "PREFECT_PROFILES_PATH")
+_RUNNER_ONLY = ("GITHUB_TOKEN",)
+
+Progress = Callable[[str], None]
+
+
+def ensure_backend(
+    settings: LabSettings | None = None, *, progress: Progress | None = None
+) -> BackendStatus:
+    """Start what the embedded backend is missing, or check that the remote server answers."""
+    s = settings or get_settings()
+    say = progress or (lambda _line: None)
+    if not s.embedded:
+        status = _remote_status(s, timeout=5.0)
+        if not status.server_up:
+            raise BackendError(status.message)
+        return status
+    home = procs.Home(s.home)
+    home.create()
+    with _locked(home):
+        # Check the port first: failing before PostgreSQL starts leaves nothing behind.
+        if procs.owned_pid(home.server_pid, SERVER_MARKERS) is None:
+            _check_port_free(s)
+        if s.db == "postgres":
+            _ensure_postgres(home, say)
+        server = _ensure_server(s, home, say)
+        if server is None:  # reused: it answers
+            _ensure_runner(s, home, say)
+        else:
+            _start_server_and_runner(s, home, server, say)
+    return backend_status(s)
+
+
+def _start_server_and_runner(
+    s: LabSettings, home: procs.Home, server: procs.Starting, say: Progress
+) -> None:
+    """Wait for a starting server, with the runner's interpreter starting alongside it.
+
+    A fresh server migrates its database for seconds: the runner's imports (~3 s) overlap that,
+    and the runner waits for the API to answer before it registers (flows/serve.py).
+    """
+    runner = None
+    if procs.owned_pid(home.runner_pid, (s.runner_module,)) is None:
+        runner = _start_runner(s, home, say)
+    try:
+        _await(server)
+    except BackendError:
+        if runner is not None:
+            runner.abort(STOP_TIMEOUT_S)  # nothing half-started is left behind
+        raise
+    if runner is None:
+        _ensure_runner(s, home, say)
+        return
+    try:
+        _await(runner)
+    except BackendError:
+        # A runner module that does not wait for the API may have given up before the server
+        # answered: start it once more, now that the server does.
+        _await(_start_runner(s, home, lambda _line: None))
+
+
+def stop_backend(settings: LabSettings | None = None) -> list[str]:
+    """Stop the runner, the Prefect server and PostgreSQL, and say which ones were running."""
+    s = settings or get_settings()
+    home = procs.Home(s.home)
+    if not s.embedded or not home.root.is_dir():
+        return []
+    stopped: list[str] = []
+    with _locked(home):
+        parts = (("runner", home.runner_pid, (s.runner_module,)),)
+        parts += (("Prefect server", home.server_pid, SERVER_MARKERS),)
+        for name, pid_file, markers in parts:
+            pid = procs.owned_pid(pid_file, markers)
+            if pid is not None:
+                procs.terminate_group(pid, STOP_TIMEOUT_S)
+                stopped.append(f"{name} (pid {pid})")
+            pid_file.unlink(missing_ok=True)
+        # Whatever the db setting says now: a PostgreSQL started earlier must not be left behind.
+        pg_pid = postgres.stop_postgres(home.pgdata, STOP_TIMEOUT_S)
+        if pg_pid is not None:
+            stopped.append(f"PostgreSQL (pid {pg_pid})")
+    return stopped
+
+
+# --- embedded: shared -----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _locked(home: procs.Home) -> Iterator[None]:
+    """Hold the home's backend lock, so one process at a time starts or stops the backend."""
+    with procs.file_lock(home.lock, LOCK_TIMEOUT_S) as got:
+        if not got:
+            raise BackendError(
+                f"Another Pattern Lab process has been starting or stopping the backend in "
+                f"{home.root} for {LOCK_TIMEOUT_S:.0f} s; try again when it has finished."
+            )
+        yield
+
+
+# --- embedded: PostgreSQL -------------------------------------------------------------------
+
+
+def _ensure_postgres(home: procs.Home, say: Progress) -> None:
+    """Start PostgreSQL on the home's data folder unless it runs; create the prefect database."""
+    if postgres.postmaster_pid(home.pgdata) is not None:
+        return
+    say("Starting PostgreSQL…")
+    try:
+        postgres.start_postgres(home.pgdata, "prefect")
+    except (OSError, subprocess.SubprocessError, AssertionError) as exc:
+        log = home.pgdata / "log"
+        raise BackendError(
+            f"PostgreSQL did not start in {home.pgdata} ({exc}). Last lines of {log}:\n"
+            f"{procs.log_tail(log)}"
+        ) from exc
+
+
+# --- embedded: Prefect server and runner ----------------------------------------------------
+
+
+def _check_port_free(s: LabSettings) -> None:
+    """Fail fast when something that is not the lab's server holds the port."""
+    if procs.port_in_use(s.port, HOST):
+        raise BackendError(
+            f"Port {s.port} on {HOST} is in use by another program (not this lab's Prefect "
+            f"server). Stop that program, or set PATTERNLAB_PORT to a free port."
+        )
+
+
+def _ensure_server(s: LabSettings, home: procs.Home, say: Progress) -> procs.Starting | None:
+    """Reuse the lab's Prefect server when it answers (None); otherwise start it."""
+    pid = procs.owned_pid(home.server_pid, SERVER_MARKERS)
+    if pid is not None:
+        if procs.poll_until(lambda: _server_healthy(s), 10.0, interval=0.25):
+            return None
+        # Ours but not answering (hung, or moved to another port): start it afresh.
+        procs.terminate_group(pid, STOP_TIMEOUT_S)
+        _check_port_free(s)
+    say("Starting Prefect server (first start migrates the database, ~10 s)…")
+    if s.db == "postgres":
+        db_url = f"postgresql+asyncpg://postgres@/prefect?host={postgres.socket_dir(home.pgdata)}"
+    else:
+        db_url = f"sqlite+aiosqlite:///{home.prefect / 'prefect.db'}"
+    env = {
+        "PREFECT_SERVER_DATABASE_CONNECTION_URL": db_url,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_API_HOST": HOST,
+        "PREFECT_SERVER_API_PORT": str(s.port),
+    }
+    argv = f"-m prefect server start --host {HOST} --port {s.port}".split()
+    ready = functools.partial(_server_healthy, s)
+    timeout = SERVER_TIMEOUT_S if s.db == "postgres" else SQLITE_SERVER_TIMEOUT_S
+    return _launch(home, "server", argv, env | server_env(s), ready, timeout)
+
+
+def _runner_ready(s: LabSettings, since: float) -> bool:
+    """Say whether a runner started at `since` has registered the probe deployment and polled."""
+    answer = _get(f"{api_url(s)}/deployments/name/{PROBE_DEPLOYMENT}", 2.0)
+    if not isinstance(answer, httpx.Response) or answer.status_code != 200:
+        return False
+    # The deployment outlives its runner in the database, and the previous runner's last poll
+    # can be a moment old: only a (re-)registration since the start, then a poll, count.
+    found = answer.json()
+    if not found.get("last_polled"):
+        return False
+    updated = datetime.fromisoformat(found["updated"]).timestamp()
+    return updated >= since and datetime.fromisoformat(found["last_polled"]).timestamp() >= updated
+
+
+def _ensure_runner(s: LabSettings, home: procs.Home, say: Progress) -> int:
+    """Reuse the runner when it runs and has registered; otherwise (re)start it."""
+    pid = procs.owned_pid(home.runner_pid, (s.runner_module,))
+    if pid is not None:
+        since = home.runner_pid.stat().st_mtime
+        # Someone else re-applying the deployment resets the check until the runner's next poll.
+        if procs.poll_until(lambda: _runner_ready(s, since), 2.0 * s.runner_poll_s + 2.0, 0.25):
+            return pid
+        # Alive but never registered: a start that was abandoned half-way, or a stuck runner.
+        procs.terminate_group(pid, STOP_TIMEOUT_S)
+    return _await(_start_runner(s, home, say))
+
+
+def _start_runner(s: LabSettings, home: procs.Home, say: Progress) -> procs.Starting:
+    """Start the runner (`python -m <runner_module>`); it is ready once it has registered."""
+    say("Starting runner…")
+    env = {
+        "PREFECT_API_URL": api_url(s),
+        # Prefect's default 10 s poll would dominate every hand-off the lab measures.
+        "PREFECT_RUNNER_POLL_FREQUENCY": str(s.runner_poll_s),
+        # The flows read the lab's settings too: give them this backend's, not the shell's.
+        "PATTERNLAB_HOME": str(home.root),
+        "PATTERNLAB_PORT": str(s.port),
+        "PATTERNLAB_DB": s.db,
+    }
+    started = time.time()
+    ready = functools.partial(_runner_ready, s, started)
+    return _launch(
+        home, "runner", ["-m", s.runner_module], env | runner_env(s), ready, RUNNER_TIMEOUT_S
+    )
+
+
+def _launch(
+    home: procs.Home,
+    name: str,
+    args: list[str],
+    extra_env: dict[str, str],
+    ready: Callable[[], bool],
+    timeout: float,
+) -> procs.Starting:
+    """Start `python <args>` as the backend's `name` part and record its pid (not waiting)."""
+    log, pid_file = home.logs / f"{name}.log", home.run / f"{name}.pid"
+    # Pass our environment through (PATH, locale, GITHUB_TOKEN for the flows), minus the user's
+    # own Prefect server and profile, which would pull the child away from the lab's backend.
+    # The GitHub token is the runner's alone (its flows call GitHub); the server never needs it.
+    withheld = _NOT_INHERITED if name == "runner" else (*_NOT_INHERITED, *_RUNNER_ONLY)
+    env = {k: v for k, v in os.environ.items() if k not in withheld}
+    env |= {"PREFECT_HOME": str(home.prefect)} | extra_env
+    # cwd is the project root: the runner imports flows/ from there (`python -m flows.serve`).
+    pid = procs.spawn([sys.executable, *args], env, PROJECT_ROOT, log)
+    procs.write_pid(pid_file, pid)
+    label = "Prefect server" if name == "server" else name
+    return procs.Starting(label, pid, pid_file, log, ready, timeout)
+
+
+def _await(start: procs.Starting) -> int:
+    """Wait until a started part is ready and return its pid, or say why it is not."""
+    reason = start.wait()
+    if reason is None:
+        return start.pid
+    log = start.log
+    raise BackendError(f"The {start.label} {reason}. Last lines of {log}:\n{procs.log_tail(log)}")

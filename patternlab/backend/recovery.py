@@ -1,0 +1,105 @@
+"""Recover from a dead embedded runner: restart it and end the runs whose process died with it.
+
+Prefect cannot know that a flow's process vanished (no heartbeat arrives for minutes), so such a
+run would show Running forever. Each lab flow records its pid and host when it starts; when the lab
+finds its runner dead it restarts the runner and marks as Crashed every unfinished lab run whose
+recorded process is gone, or that the dead runner had claimed without starting its process.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from prefect.client.orchestration import SyncPrefectClient
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterKey,
+    FlowRunFilter,
+    FlowRunFilterState,
+    FlowRunFilterStateType,
+    FlowRunFilterTags,
+)
+from prefect.client.schemas.objects import StateType
+from prefect.states import Crashed
+
+from flows.catalog import PROCESS_KEY, TAGS
+from patternlab.backend import procs
+from patternlab.backend.client import prefect_client, table_rows
+from patternlab.backend.embedded import ensure_backend
+from patternlab.backend.status import backend_status, runner_alive
+from patternlab.settings import LabSettings, get_settings
+
+UNFINISHED = [StateType.RUNNING, StateType.PENDING, StateType.CANCELLING]
+
+
+def recover(
+    settings: LabSettings | None = None, *, progress: Callable[[str], None] | None = None
+) -> list[str]:
+    """Restart a dead embedded runner (and server) and crash the runs it left behind."""
+    s = settings or get_settings()
+    if not s.embedded:
+        return []  # remote runners and workers are not the lab's to manage
+    # Called on every poll of a running launch: a pid check, no request, while the runner lives.
+    if runner_alive(s):
+        return []
+    status = backend_status(s)
+    before_restart = datetime.now(UTC)
+    ensure_backend(s, progress=progress)  # restarts the server too if it died as well
+    notes = ["The runner had stopped; the lab restarted it."]
+    if not status.server_up:
+        notes = ["The Prefect server and the runner had stopped; the lab restarted them."]
+    with prefect_client() as client:
+        crashed = crash_orphaned_runs(client, before_restart)
+    if crashed:
+        notes.append(f"Marked {len(crashed)} run(s) whose process had died as Crashed.")
+    return notes
+
+
+def _process_of(client: SyncPrefectClient, run_ids: list) -> dict[str, dict]:
+    """Return the recorded process (pid, host) of each run that recorded one."""
+    arts = client.read_artifacts(
+        artifact_filter=ArtifactFilter(
+            flow_run_id=ArtifactFilterFlowRunId(any_=run_ids),
+            key=ArtifactFilterKey(any_=[PROCESS_KEY]),
+        ),
+        limit=200,
+    )
+    found: dict[str, dict] = {}
+    for art in arts:
+        if rows := table_rows(art):
+            found[str(art.flow_run_id)] = rows[0]
+    return found
+
+
+def crash_orphaned_runs(client: SyncPrefectClient, runner_restarted: datetime) -> list[str]:
+    """Mark unfinished lab runs whose process is gone (or that were never started) as Crashed."""
+    runs = client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(
+            tags=FlowRunFilterTags(all_=TAGS),
+            state=FlowRunFilterState(type=FlowRunFilterStateType(any_=UNFINISHED)),
+        ),
+        limit=200,
+    )
+    if not runs:
+        return []
+    processes = _process_of(client, [r.id for r in runs])
+    host = socket.gethostname()
+    crashed = []
+    for run in runs:
+        proc = processes.get(str(run.id))
+        since = run.state.timestamp if run.state else runner_restarted
+        if proc is not None:
+            if proc.get("host") != host or procs.is_alive(int(proc["pid"])):
+                continue  # still running (or on another machine: not ours to judge)
+            why = f"its process (pid {proc['pid']}) died with the lab's runner"
+        elif since < runner_restarted:
+            # Claimed or started by the dead runner, and no process ever recorded itself.
+            why = "the lab's runner died before the run's process started"
+        else:
+            continue
+        client.set_flow_run_state(run.id, Crashed(message=f"Crashed: {why}"), force=True)
+        crashed.append(str(run.id))
+    return crashed

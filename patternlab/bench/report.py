@@ -1,0 +1,159 @@
+"""The benchmark's result: medians with min and max, stock/tuned ratios, targets, and a table."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
+from patternlab.bench import measure
+from patternlab.launch import PATTERNS
+
+BACKENDS = ("plain", "stock", "tuned")
+
+
+def summarise_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Group runs by pattern and backend; each measure becomes its median, min and max."""
+    grouped: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for row in rows:
+        grouped[(row["pattern"], row["backend"])].append(row)
+    out = []
+    for pattern in PATTERNS:
+        for name in BACKENDS:
+            runs = grouped.get((pattern, name), [])
+            entry: dict[str, Any] = {
+                "pattern": pattern,
+                "backend": name,
+                "runs": len(runs),
+                "completed": sum(1 for r in runs if r.get("completed")),
+            }
+            entry |= {k: measure.summarise(r.get(k) for r in runs) for k in measure.METRICS}
+            out.append(entry)
+    return out
+
+
+def _median(rows: list[dict], pattern: str, backend: str, key: str) -> float | None:
+    """Return one measure's median for a pattern on a backend, or None."""
+    row = next((r for r in rows if r["pattern"] == pattern and r["backend"] == backend), None)
+    value = row.get(key) if row else None
+    return value["median"] if value else None
+
+
+def ratios(rows: list[dict]) -> dict[str, float | None]:
+    """Return, per pattern, median end-to-end on stock divided by median on tuned."""
+    out: dict[str, float | None] = {}
+    for pattern in PATTERNS:
+        stock = _median(rows, pattern, "stock", "end_to_end_s")
+        tuned = _median(rows, pattern, "tuned", "end_to_end_s")
+        out[pattern] = round(stock / tuned, 2) if stock and tuned else None
+    return out
+
+
+def _worst_task_call(rows: list[dict]) -> float | None:
+    """Return the largest per-pattern median task-call cost on the tuned backend."""
+    values = [_median(rows, p, "tuned", "task_call_ms") for p in PATTERNS]
+    known = [v for v in values if v is not None]
+    return max(known) if known else None
+
+
+Check = tuple[str, Callable[[dict], Any], str, float]
+TARGETS: tuple[Check, ...] = (
+    ("events: upstream Completed -> downstream created (s)",
+     lambda r: _median(r["rows"], "events", "tuned", "trigger_to_scheduled_s"), "<=", 0.5),
+    ("events: upstream Completed -> downstream Running (s)",
+     lambda r: _median(r["rows"], "events", "tuned", "trigger_to_running_s"), "<=", 2.5),
+    ("deployments: child created -> child Running (s)",
+     lambda r: _median(r["rows"], "deployments", "tuned", "handoff_s"), "<=", 2.0),
+    ("deployments: parent notices the child's end (s)",
+     lambda r: _median(r["rows"], "deployments", "tuned", "notice_s"), "<=", 0.6),
+    ("subflow call (ms)",
+     lambda r: _median(r["rows"], "subflows", "tuned", "subflow_call_ms"), "<=", 200),
+    ("task call, worst pattern (ms)", lambda r: _worst_task_call(r["rows"]), "<=", 10),
+    ("20 concurrent subflows launches: lock retries",
+     lambda r: r["concurrency"].get("tuned", {}).get("lock_retries"), "<=", 0),
+    ("20 concurrent subflows launches: not completed",
+     lambda r: _not_completed(r["concurrency"].get("tuned", {})), "<=", 0),
+    ("deployments: stock/tuned end-to-end", lambda r: r["ratios"]["deployments"], ">=", 3),
+    ("events: stock/tuned end-to-end", lambda r: r["ratios"]["events"], ">=", 3),
+    ("dashboard: one poll of a running launch (ms)",
+     lambda r: r["dashboard"].get("poll_ms"), "<=", 50),
+    ("dashboard: API calls per poll", lambda r: r["dashboard"].get("poll_api_calls"), "<=", 3),
+    ("dashboard: streamlit run to a usable page, backend up (s)",
+     lambda r: r["dashboard"].get("warm_start_s"), "<=", 3),
+    ("dashboard: streamlit run to a usable page, fresh home (s)",
+     lambda r: r["dashboard"].get("cold_start_s"), "<=", 12),
+    ("dashboard: app + database + server + runner RSS (MB)",
+     lambda r: r["dashboard"].get("rss_mb"), "<=", 900),
+)  # fmt: skip
+
+
+def _not_completed(check: dict) -> int | None:
+    """Return how many launches of a concurrency check did not complete."""
+    if "launches" not in check:
+        return None
+    return check["launches"] - check["completed"]
+
+
+def evaluate(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Check every target against the result: value, limit, met (None when not measured)."""
+    out = []
+    for name, read, op, limit in TARGETS:
+        value = read(result)
+        met = None if value is None else (value <= limit if op == "<=" else value >= limit)
+        out.append({"target": name, "value": value, "limit": f"{op} {limit}", "met": met})
+    return out
+
+
+def assemble(rows: list[dict], dashboard: dict, concurrency: dict) -> dict[str, Any]:
+    """Build the benchmark's result from its raw runs and checks."""
+    summary = summarise_rows(rows)
+    result: dict[str, Any] = {
+        "rows": summary,
+        "ratios": ratios(summary),
+        "dashboard": dashboard,
+        "concurrency": concurrency,
+        "runs": rows,
+    }
+    result["targets"] = evaluate(result)
+    return result
+
+
+def _cell(stat: dict | None, scale: float = 1.0) -> str:
+    """Format a median (min-max) cell."""
+    if not stat:
+        return "-"
+    m, lo, hi = (stat[k] * scale for k in ("median", "min", "max"))
+    return f"{m:.2f} ({lo:.2f}-{hi:.2f})" if hi != lo else f"{m:.2f}"
+
+
+COLUMNS = (
+    ("end-to-end s", "end_to_end_s"), ("queue s", "queue_s"), ("hand-off s", "handoff_s"),
+    ("work s", "work_s"), ("overhead s", "overhead_s"), ("task ms", "task_call_ms"),
+    ("subflow ms", "subflow_call_ms"), ("trig->sched s", "trigger_to_scheduled_s"),
+    ("trig->run s", "trigger_to_running_s"), ("notice s", "notice_s"), ("pick-up s", "pickup_s"),
+    ("start s", "process_start_s"),
+)  # fmt: skip
+
+
+def format_table(result: dict[str, Any]) -> str:
+    """Render the result as plain-text tables (runs, ratios, dashboard, concurrency, targets)."""
+    lines = ["pattern      backend ok   " + " | ".join(h for h, _ in COLUMNS)]
+    for row in result["rows"]:
+        cells = " | ".join(_cell(row[k]) for _, k in COLUMNS)
+        lines.append(f"{row['pattern']:<12} {row['backend']:<7} "
+                     f"{row['completed']}/{row['runs']:<2} {cells}")  # fmt: skip
+    lines.append("\nstock/tuned (median end-to-end): "
+                 + ", ".join(f"{p} {v}x" for p, v in result["ratios"].items()))  # fmt: skip
+    d = result["dashboard"]
+    pss = (d.get("memory") or {}).get("pss_mb")
+    lines.append(f"dashboard: poll {d.get('poll_ms')} ms / {d.get('poll_api_calls')} API calls; "
+                 f"warm start {d.get('warm_start_s')} s; cold start {d.get('cold_start_s')} s; "
+                 f"RSS {d.get('rss_mb')} MB (PSS {pss} MB)")  # fmt: skip
+    for name, c in result["concurrency"].items():
+        lines.append(f"concurrency {name}: {c.get('completed')}/{c.get('launches')} completed in "
+                     f"{c.get('wall_s')} s, lock retries {c.get('lock_retries')}")  # fmt: skip
+    lines.append("\ntargets:")
+    for t in result["targets"]:
+        mark = {True: "met   ", False: "MISSED", None: "n/a   "}[t["met"]]
+        lines.append(f"  {mark} {t['target']}: {t['value']} (target {t['limit']})")
+    return "\n".join(lines)

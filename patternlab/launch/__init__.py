@@ -1,0 +1,50 @@
+"""Launches: start patterns through their deployments, read them back, judge what happened.
+
+The public face for the CLI, the benchmark and the pages. Its models are plain data; no
+Prefect object leaves this package.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from patternlab.launch.catalog import FLOW_ROLES, PATTERN_INFO, PatternInfo
+from patternlab.launch.drills import DRILL_LABELS, DRILLS, DrillOutcome, drill_outcome
+from patternlab.launch.models import (
+    FINAL_STATUSES,
+    PATTERNS,
+    Contributor,
+    FlowRunInfo,
+    HistoryPage,
+    HistoryRow,
+    LaunchReport,
+    Pattern,
+    PatternReport,
+    RepoStats,
+    Role,
+    Separation,
+    Status,
+    Timings,
+    WeekCommits,
+)
+
+# These read from Prefect, which costs ~2 s to import: loaded on first use.
+_LAZY = {
+    "launch": "launches", "wait_for_launch": "launches", "read_launch": "readback",
+    "list_launches": "history", "list_all_launches": "history",
+}  # fmt: skip
+
+__all__ = [
+    "DRILLS", "DRILL_LABELS", "FINAL_STATUSES", "FLOW_ROLES", "PATTERNS", "PATTERN_INFO",
+    "Contributor", "DrillOutcome", "FlowRunInfo", "HistoryPage", "HistoryRow", "LaunchReport",
+    "Pattern", "PatternInfo", "PatternReport", "RepoStats", "Role", "Separation", "Status",
+    "Timings", "WeekCommits", "drill_outcome", *_LAZY,
+]  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    """Load the parts of the face that talk to Prefect on first use."""
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"patternlab.launch.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,167 @@
+"""Plain data the lab hands to its callers (CLI, pages): no Prefect objects leave patternlab."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from flows.catalog import FLOW_ROLES, PATTERNS, Pattern, Role
+
+__all__ = ["PATTERNS", "Pattern", "Role"]  # and the models below
+# Our own small status vocabulary (Prefect's StateType, lower-cased); `state` keeps Prefect's name.
+Status = Literal[
+    "scheduled", "pending", "running", "completed", "failed", "crashed", "cancelled",
+    "cancelling", "paused", "unknown",
+]  # fmt: skip
+FINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "crashed", "cancelled"})
+
+
+class Contributor(BaseModel):
+    """One contributor and their commit count on the default branch."""
+
+    login: str
+    contributions: int
+
+
+class WeekCommits(BaseModel):
+    """Commits in one week (start of week, UTC) by the repository's top contributors."""
+
+    week: datetime
+    commits: int
+
+
+class RepoStats(BaseModel):
+    """A repository's statistics as one flow computed them."""
+
+    repo: str
+    source: Literal["github", "snapshot"]
+    source_note: str = ""
+    snapshot_date: str | None = None
+    description: str | None = None
+    stars: int
+    forks: int
+    open_issues: int
+    watchers: int
+    default_branch: str
+    created_at: str | None = None
+    pushed_at: str | None = None
+    contributors: int
+    commits: int
+    avg_commits_per_contributor: float
+    stats_status: Literal["complete", "computing"] = "complete"
+    top_contributors: list[Contributor] = Field(default_factory=list)
+    weekly_commits: list[WeekCommits] = Field(default_factory=list)
+
+
+class FlowRunInfo(BaseModel):
+    """One flow run of a launch, as read back from Prefect (the lab's one flow-run model)."""
+
+    id: str
+    name: str
+    flow: str
+    role: Role  # from the flow's name when not given (flows/catalog.py)
+    state: str  # Prefect's state name, e.g. "Completed", "Late", "AwaitingRetry"
+    status: Status
+    message: str | None = None
+    pid: int | None = None
+    host: str | None = None
+    parent_id: str | None = None
+    created_by: str = "lab"  # "lab", "parent flow", "automation"
+    created: datetime
+    start: datetime | None = None
+    end: datetime | None = None
+    ui_url: str | None = None
+    task_runs: int = 0
+    work_s: float | None = None
+    retried_tasks: list[str] = Field(default_factory=list)  # one entry per retry of a task run
+    # What the run was started with: read by the lab, never in a report (exclude).
+    parameters: dict[str, Any] = Field(default_factory=dict, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _role_from_flow(cls, data: Any) -> Any:
+        """Fill in the role from the flow's name (an unknown flow counts as an entry)."""
+        if isinstance(data, dict) and data.get("role") is None:
+            data = {**data, "role": FLOW_ROLES.get(data.get("flow", ""), ("", "entry"))[1]}
+        return data
+
+    @property
+    def final(self) -> bool:
+        """Say whether the run has reached a final state."""
+        return self.status in FINAL_STATUSES
+
+
+class Separation(BaseModel):
+    """Separation traits observed in what actually ran."""
+
+    conceptual: bool
+    execution: bool
+    awareness: bool
+
+
+class Timings(BaseModel):
+    """Where a pattern's time went, in seconds (see docs/metrics.md for definitions)."""
+
+    end_to_end_s: float | None = None
+    queue_s: float | None = None
+    execution_s: float | None = None
+    handoff_s: float | None = None
+    work_s: float | None = None
+    overhead_s: float | None = None
+
+
+class PatternReport(BaseModel):
+    """What one pattern did in one launch."""
+
+    pattern: Pattern
+    state: str  # "Running" until every expected run is final; then "Completed" or "Failed"
+    status: Status
+    done: bool
+    stats: RepoStats | None = None
+    flow_runs: list[FlowRunInfo] = Field(default_factory=list)
+    task_runs: int = 0
+    processes: int = 0
+    separation: Separation
+    timings: Timings
+    variant: str | None = None  # "wait" / "fire-and-forget" for the deployments pattern
+    alert: str | None = None  # events pattern: what the proactive trigger did
+    errors: list[str] = Field(default_factory=list)
+
+
+class LaunchReport(BaseModel):
+    """Everything the lab knows about one launch."""
+
+    launch_id: str
+    repo: str
+    source: str
+    created: datetime | None = None
+    drill: str = "none"  # the failure drill chosen at launch (see patternlab/drills.py)
+    hold_s: float = 0.0  # events upstream held this long on purpose (past 10 s fires the alert)
+    done: bool
+    patterns: list[PatternReport]
+    notices: list[str] = Field(default_factory=list)  # e.g. "the runner had stopped; restarted"
+
+
+class HistoryRow(BaseModel):
+    """One pattern of one past launch (its entry run), as listed in History."""
+
+    launch_id: str
+    pattern: str
+    repo: str
+    source: str
+    state: str
+    status: Status
+    created: datetime
+    duration_s: float | None = None  # the entry run's own running time
+    end_to_end_s: float | None = None  # the pattern's, as on Compare; None until it is over
+    flow_run_id: str
+    ui_url: str | None = None
+
+
+class HistoryPage(BaseModel):
+    """One page of History and how many rows match the filters in all."""
+
+    rows: list[HistoryRow]
+    total: int

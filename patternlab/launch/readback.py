@@ -1,0 +1,199 @@
+"""Read a launch back from the Prefect API alone, in a bounded number of calls."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from prefect.client.orchestration import SyncPrefectClient
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    DeploymentFilter,
+    DeploymentFilterId,
+    FlowRunFilter,
+    FlowRunFilterExpectedStartTime,
+    FlowRunFilterId,
+    FlowRunFilterTags,
+)
+
+from flows.catalog import (
+    CONTRIBUTORS_KEY,
+    FLOW_ROLES,
+    PROCESS_KEY,
+    STATS_KEY,
+    TRIGGERED_DEPLOYMENTS,
+    WEEKLY_KEY,
+    launch_tag,
+)
+from patternlab.backend import deployment_id, flow_name, prefect_client, table_rows, ui_url
+from patternlab.launch.expect import untagged_may_exist
+from patternlab.launch.metrics import build_pattern_report
+from patternlab.launch.models import PATTERNS, FlowRunInfo, LaunchReport, RepoStats
+from patternlab.settings import get_settings
+
+ENTRY_TAG = "lab-entry"
+UNTAGGED_LOOK_S = 15 * 60  # past this, a launch's triggered runs are all tagged or never came
+
+
+def _created_by(run: Any) -> str:
+    """Say who created a run: the lab, a parent flow, or an automation."""
+    if run.created_by is not None and str(run.created_by.type).upper().endswith("AUTOMATION"):
+        return "automation"
+    return "parent flow" if run.parent_task_run_id else "lab"
+
+
+def _read_runs(client: SyncPrefectClient, launch_id: str) -> list[Any]:
+    """Read every flow run tagged with the launch (one API call, bounded by the launch size)."""
+    return client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[launch_tag(launch_id)])),
+        limit=200,
+    )
+
+
+def _read_triggered(client: SyncPrefectClient, launch_id: str, since: datetime) -> list[Any]:
+    """Read this launch's triggered runs that are not tagged yet (created, not started)."""
+    ids = [deployment_id(name) for name in TRIGGERED_DEPLOYMENTS]
+    window = FlowRunFilterExpectedStartTime(
+        after_=since - timedelta(seconds=1), before_=since + timedelta(seconds=UNTAGGED_LOOK_S)
+    )
+    runs = client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(expected_start_time=window),
+        deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=ids)),
+        limit=200,
+    )
+    return [r for r in runs if (r.parameters or {}).get("launch") == launch_tag(launch_id)]
+
+
+def _read_extras(client: SyncPrefectClient, runs: list[Any]) -> tuple[dict, dict, dict]:
+    """Read task-run counts, parents, and the artifacts of the runs (two API calls)."""
+    ids = [r.id for r in runs]
+    tasks = client.read_task_runs(
+        flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)), limit=200
+    )
+    placeholders = {r.parent_task_run_id for r in runs if r.parent_task_run_id}
+    counts: dict[str, int] = defaultdict(int)
+    retried: dict[str, list[str]] = defaultdict(list)
+    parent_of_task: dict[str, str] = {}
+    for t in tasks:
+        parent_of_task[str(t.id)] = str(t.flow_run_id)
+        if t.id not in placeholders:  # Prefect's stand-in tasks for subflows/run_deployment
+            counts[str(t.flow_run_id)] += 1
+            if t.run_count > 1:
+                retried[str(t.flow_run_id)] += [t.name] * (t.run_count - 1)
+    arts = client.read_artifacts(
+        artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=ids)), limit=200
+    )
+    by_run: dict[str, dict[str, Any]] = defaultdict(dict)
+    for a in arts:
+        if a.key and a.type == "table":
+            by_run[str(a.flow_run_id)][a.key] = table_rows(a)
+    return {"counts": counts, "retried": retried}, parent_of_task, by_run
+
+
+def run_info(run: Any, **known: Any) -> FlowRunInfo:
+    """Flatten one Prefect flow run (and whatever else the caller knows of it) into the lab's."""
+    state = run.state
+    return FlowRunInfo(
+        id=str(run.id),
+        name=run.name,
+        flow=flow_name(str(run.flow_id)),
+        state=state.name if state else "Unknown",
+        status=state.type.value.lower() if state else "unknown",
+        message=state.message if state else None,
+        created=run.created,
+        start=run.start_time,
+        end=run.end_time,
+        parameters=dict(run.parameters or {}),
+        created_by=_created_by(run),
+        **known,
+    )
+
+
+def _info(run: Any, tasks: dict, parents: dict, arts: dict, ui: str) -> FlowRunInfo:
+    """Flatten one Prefect flow run and what the lab knows of it."""
+    process = (arts.get(str(run.id), {}).get(PROCESS_KEY) or [{}])[0]
+    return run_info(
+        run,
+        parent_id=parents.get(str(run.parent_task_run_id)) if run.parent_task_run_id else None,
+        pid=process.get("pid"),
+        host=process.get("host"),
+        work_s=process.get("work_s"),
+        task_runs=tasks["counts"].get(str(run.id), 0),
+        retried_tasks=tasks["retried"].get(str(run.id), []),
+        ui_url=f"{ui}/runs/flow-run/{run.id}",
+    )
+
+
+def _stats(runs: list[FlowRunInfo], arts: dict) -> RepoStats | None:
+    """Return the statistics a pattern's runs published, if any."""
+    for v in runs:
+        found = arts.get(v.id, {})
+        if found.get(STATS_KEY):
+            row = dict(found[STATS_KEY][0])
+            row["top_contributors"] = [c for c in found.get(CONTRIBUTORS_KEY, []) if c]
+            row["weekly_commits"] = [w for w in found.get(WEEKLY_KEY, []) if w]
+            return RepoStats.model_validate(row)
+    return None
+
+
+def pattern_of(run: FlowRunInfo) -> str:
+    """Return the pattern a flow run belongs to ("unknown" for a flow the lab does not know)."""
+    return FLOW_ROLES.get(run.flow, ("unknown", "entry"))[0]
+
+
+def read_launch(launch_id: str, *, now: datetime | None = None) -> LaunchReport:
+    """Read a launch back from Prefect alone: 3 API calls (4 while a trigger is due)."""
+    now = now or datetime.now(UTC)
+    window = get_settings().alert_window_s
+    with prefect_client() as client:
+        runs = _read_runs(client, launch_id)
+        entries = [r for r in runs if ENTRY_TAG in r.tags]
+        if not entries:
+            raise LookupError(f"No launch {launch_id} on this Prefect server")
+        started = min(r.created for r in entries)
+        events = [i for i in map(run_info, runs) if pattern_of(i) == "events"]
+        recent = (now - started).total_seconds() < UNTAGGED_LOOK_S
+        if recent and untagged_may_exist(events, now, window):
+            known = {r.id for r in runs}
+            runs += [r for r in _read_triggered(client, launch_id, started) if r.id not in known]
+        tasks, parents, arts = _read_extras(client, runs)
+    ui = ui_url()
+    infos = [_info(r, tasks, parents, arts, ui) for r in runs]
+    return _assemble(launch_id, entries, infos, arts, now)
+
+
+def _assemble(
+    launch_id: str, entries: list, runs: list[FlowRunInfo], arts: dict, now: datetime
+) -> LaunchReport:
+    """Group the runs by pattern and build each pattern's report."""
+    by_pattern: dict[str, list[FlowRunInfo]] = defaultdict(list)
+    for run in runs:
+        by_pattern[pattern_of(run)].append(run)
+    first = entries[0]
+    window = get_settings().alert_window_s
+    patterns = []
+    for pattern in PATTERNS:
+        if not any(f"pattern:{pattern}" in e.tags for e in entries):
+            continue
+        mine = by_pattern.get(pattern, [])
+        variant = None
+        if pattern == "deployments":
+            entry = next((e for e in entries if "pattern:deployments" in e.tags), None)
+            wait = (entry.parameters or {}).get("wait_for_child", True) if entry else True
+            variant = "wait" if wait else "fire-and-forget"
+        report = build_pattern_report(
+            pattern, mine, _stats(mine, arts), now=now, window_s=window, variant=variant
+        )
+        patterns.append(report)
+    return LaunchReport(
+        launch_id=launch_id,
+        repo=(first.parameters or {}).get("repo", ""),
+        source=(first.parameters or {}).get("source", ""),
+        drill=(first.parameters or {}).get("drill", "none"),
+        hold_s=max([float((e.parameters or {}).get("hold_s", 0.0)) for e in entries]),
+        created=min(e.created for e in entries),
+        done=all(p.done for p in patterns),
+        patterns=patterns,
+    )

@@ -1,0 +1,125 @@
+"""The Compare page's body: where the time goes, what ran, separations, statistics, run trees."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from patternlab import views
+from patternlab.launch import LaunchReport
+from patternlab.settings import get_settings
+from patternlab.ui import page, reads
+from patternlab.ui import runs as ui_runs
+from patternlab.views import charts
+from patternlab.views import stats as views_stats
+
+LABEL = st.column_config.TextColumn("pattern")
+
+
+def _show_time(items: list[views.Entry]) -> None:
+    """Show where each pattern's time went and how much ran."""
+    st.header("Where the time goes")
+    timings = views.timings_frame(items)
+    st.plotly_chart(charts.timings_figure(timings), key="compare-timings")
+    st.caption(
+        "queue: entry run created → Running · hand-off: deployment child or triggered run "
+        "created → Running · work: HTTP and arithmetic measured inside the tasks · overhead: "
+        "the rest of end-to-end, what orchestration cost."
+    )
+    st.header("What ran")
+    left, right = st.columns(2)
+    counts = views.counts_frame(items)
+    left.plotly_chart(charts.counts_figure(counts), key="compare-counts")
+    right.dataframe(
+        counts.drop(columns=["pattern"]).merge(timings[["label", "end_to_end_s"]], on="label"),
+        hide_index=True,
+        column_config={
+            "label": LABEL,
+            "flow_runs": st.column_config.NumberColumn("flow runs"),
+            "task_runs": st.column_config.NumberColumn("task runs"),
+            "end_to_end_s": st.column_config.NumberColumn("end-to-end s", format="%.2f"),
+        },
+    )
+
+
+def _show_separation(items: list[views.Entry]) -> None:
+    """Show observed separation next to the documented one, with mismatches flagged."""
+    st.header("Separation: observed vs documented")
+    frame = views.separation_frame(items)
+    st.dataframe(frame.drop(columns=["pattern"]), hide_index=True, column_config={"label": LABEL})
+    for e in items:
+        for line in views.mismatches(e):
+            st.warning(
+                f"**{e.label}** differs from the documentation — {line}", icon=":material/flag:"
+            )
+
+
+def _show_stats(items: list[views.Entry]) -> None:
+    """Show the repository's statistics as each pattern computed them."""
+    st.header("Repository statistics")
+    if not any(e.report.stats for e in items):
+        running = not all(e.report.done for e in items)
+        st.info(
+            "No statistics yet: the runs have not published any."
+            if running
+            else "No statistics: no pattern's runs got as far as publishing them (see the run "
+            "trees below for why).",
+            icon=":material/query_stats:",
+        )
+        return
+    label, snapshot = views_stats.source_label(items)
+    if snapshot:
+        st.warning(f"**Data source:** {views.escape_md(label)}", icon=":material/inventory_2:")
+    else:
+        st.info(f"**Data source:** {views.escape_md(label)}", icon=":material/public:")
+    description = next((e.report.stats.description for e in items if e.report.stats), None)
+    if description:
+        st.text(description)  # GitHub's text: shown as text, never as Markdown or HTML
+    st.dataframe(
+        views_stats.stats_frame(items).drop(columns=["pattern"]),
+        hide_index=True,
+        column_config={"label": LABEL},
+    )
+    differing = views_stats.stats_disagreements(items)
+    if differing:
+        st.warning("The patterns disagree on: " + ", ".join(differing), icon=":material/flag:")
+    contributors, weekly = views_stats.contributors_frame(items), views_stats.weekly_frame(items)
+    left, right = st.columns(2)
+    if not contributors.empty:
+        left.plotly_chart(charts.contributors_figure(contributors), key="compare-contributors")
+    if not weekly.empty:
+        right.plotly_chart(charts.weekly_figure(weekly), key="compare-weekly")
+
+
+def _show_runs(items: list[views.Entry]) -> None:
+    """Show each pattern's run tree beside the flow code that made it."""
+    st.header("Runs and code")
+    now = page.now()
+    for tab, e in zip(st.tabs([e.label for e in items]), items, strict=True):
+        with tab:
+            ui_runs.show_pattern_run(e.report, now, key=f"compare-{e.launch_id}-{e.pattern}")
+
+
+def show_comparison(reports: list[LaunchReport]) -> None:
+    """Render the comparison of the given launches."""
+    running = [r.launch_id for r in reports if not r.done]
+    for launch_id in running:
+        st.info(f"Launch `{launch_id}` is still running: figures fill in as its runs finish.")
+    items = views.entries(reports)
+    if not items:
+        return
+    repos = ", ".join(sorted({r.repo for r in reports}))
+    st.caption(f"Repository: {views.escape_md(repos)} · {len(items)} pattern runs")
+    ui_runs.show_isolation(items, reports, get_settings().alert_window_s)
+    _show_time(items)
+    _show_separation(items)
+    _show_stats(items)
+    _show_runs(items)
+
+
+@st.fragment(run_every=2)
+def live_comparison(launch_ids: list[str]) -> None:
+    """Re-read running launches every two seconds; rerun the page once all are done."""
+    reports = [r for i in launch_ids if (r := reads.read_report(i)) is not None]
+    show_comparison(reports)
+    if reports and all(r.done for r in reports):
+        st.rerun()

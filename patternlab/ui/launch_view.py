@@ -1,0 +1,96 @@
+"""The Launch page's view of one launch: summary, run trees, timeline, statistics, live updates."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from patternlab import views
+from patternlab.launch import LaunchReport
+from patternlab.ui import backend_panel, reads, runs
+from patternlab.ui.page import now, show_error
+from patternlab.views import charts
+
+READ_KEY = "launch_read"  # the page's read of a running launch, for the fragment's 1st tick
+
+
+def _show_stats(report: LaunchReport) -> None:
+    """Show the repository's statistics from the first pattern that published them."""
+    stats = next((p.stats for p in report.patterns if p.stats), None)
+    if stats is None:
+        return
+    figures = {
+        "Stars": stats.stars,
+        "Forks": stats.forks,
+        "Contributors": stats.contributors,
+        "Commits": stats.commits,
+        "Avg commits / contributor": stats.avg_commits_per_contributor,
+    }
+    for col, (label, value) in zip(st.columns(len(figures)), figures.items(), strict=True):
+        col.metric(label, f"{value:,}")
+    st.caption(f"Source: {views.escape_md(stats.source_note or stats.source)}")
+
+
+def show_launch(report: LaunchReport) -> None:
+    """Render a launch: summary, each pattern's run tree beside its code, the timeline."""
+    when = now()
+    notices = list(dict.fromkeys([*report.notices, *reads.launch_notices(report.launch_id)]))
+    state = views.launch_state(report)
+    st.subheader(f"Launch `{report.launch_id}` · {views.escape_md(report.repo)}")
+    cols = st.columns(4)
+    cols[0].metric("State", state)
+    cols[1].metric("Elapsed", f"{views.elapsed_s(report, when) or 0:.1f} s")
+    cols[2].metric("Flow runs", sum(len(p.flow_runs) for p in report.patterns))
+    cols[3].metric("Task runs", sum(p.task_runs for p in report.patterns))
+    runs.show_drill(report)
+    for line in notices:
+        st.info(views.escape_md(line), icon=":material/build:")
+    for line in views.waiting_runs(report, when):
+        st.warning(f"{line}: is the runner up? See the sidebar.", icon=":material/hourglass_top:")
+    for p in report.patterns:
+        st.markdown(f"#### {views.pattern_title(p.pattern)} — {p.state}")
+        runs.show_pattern_run(
+            p, when, key=f"launch-{p.pattern}", with_code=st.session_state.get("launch_code", False)
+        )
+    figure = charts.timeline_figure(views.timeline_frame(report), when)
+    st.plotly_chart(figure, key="launch-timeline")
+    _show_stats(report)
+    if report.done:
+        st.page_link(
+            "pages/2_Compare.py",
+            label="Compare these patterns side by side",
+            icon=":material/bar_chart:",
+            query_params={"launch": report.launch_id},
+        )
+
+
+@st.fragment(run_every=1)
+def _live(launch_id: str) -> None:
+    """Re-read a running launch about once a second; rerun the page when it is done.
+
+    A failed read (the server went away) is shown and retried at the next tick, so the page
+    reconnects by itself. Each tick also lets the lab restart a runner it finds dead.
+    """
+    reads.recover_runner(launch_id)
+    # The page read the launch a moment ago to decide to come here: the first tick shows that.
+    handed = st.session_state.pop(READ_KEY, None)
+    report = handed if handed is not None and handed.launch_id == launch_id else None
+    report = report or reads.read_report(launch_id)
+    if report is None:
+        st.caption(f"Trying again every second (last try {now():%H:%M:%S} UTC).")
+        return
+    show_launch(report)
+    if report.done:
+        st.rerun()  # the whole page then shows the final state, without the timer
+
+
+def watch_launch(launch_id: str) -> None:
+    """Show a launch: once if it is over, live while it runs or while the server is away."""
+    st.toggle("Show each pattern's flow code beside its runs", key="launch_code")
+    first, error = reads.try_read_report(launch_id)
+    if first is not None and first.done:
+        show_launch(first)
+    elif first is not None or backend_panel.is_backend_down(error):
+        st.session_state[READ_KEY] = first
+        _live(launch_id)  # running, or the server is away: keep asking
+    else:
+        show_error(error)

@@ -1,0 +1,119 @@
+"""Streamlit helpers that read launches through the lab: cached once final, fresh while running."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from patternlab import backend, launch, views
+from patternlab.launch import HistoryPage, LaunchReport
+from patternlab.ui.page import show_error
+
+FINISHED_TTL_S = 600  # a finished launch no longer changes; keep it for ten minutes
+HISTORY_TTL_S = 5  # History lists running launches too: keep it fresh
+NOTICES_KEY = "launch_notices-{}"  # session: what the lab repaired while watching a launch
+
+
+class _NotDone(Exception):
+    """A launch still running: raised so st.cache_data does not keep it (errors are not cached)."""
+
+    def __init__(self, report: LaunchReport) -> None:
+        super().__init__(report.launch_id)
+        self.report = report
+
+
+@st.cache_data(ttl=FINISHED_TTL_S, max_entries=256, show_spinner=False)
+def _finished_report(launch_id: str) -> dict:
+    """Read a launch and cache it as plain data, but only once it is done."""
+    report = launch.read_launch(launch_id)
+    if not report.done:
+        raise _NotDone(report)
+    # Plain data, not the model: a class reloaded by Streamlit's file watcher would not unpickle.
+    return report.model_dump(mode="json")
+
+
+def try_read_report(launch_id: str) -> tuple[LaunchReport | None, Exception | None]:
+    """Read a launch (cached once done, fresh while running): the report, or why not."""
+    try:
+        return LaunchReport.model_validate(_finished_report(launch_id)), None
+    except _NotDone as running:
+        return running.report, None
+    except Exception as exc:  # noqa: BLE001 - a page shows every failure as a message
+        return None, exc
+
+
+def read_report(launch_id: str) -> LaunchReport | None:
+    """Read a launch (cached once done, fresh while running); show an error and return None."""
+    report, error = try_read_report(launch_id)
+    if error is not None:
+        show_error(error)
+    return report
+
+
+def launch_notices(launch_id: str) -> list[str]:
+    """Return what the lab repaired (runner restarts, crashed runs) while watching a launch."""
+    return list(st.session_state.get(NOTICES_KEY.format(launch_id), []))
+
+
+def recover_runner(launch_id: str) -> list[str]:
+    """Restart a dead embedded runner and end its orphaned runs; return this launch's notices."""
+    try:
+        found = backend.recover()
+    except backend.BackendError:
+        found = []  # the server is down: the launch read that follows says so
+    if found:
+        key = NOTICES_KEY.format(launch_id)
+        st.session_state[key] = [*st.session_state.get(key, []), *found]
+    return launch_notices(launch_id)
+
+
+@st.cache_data(ttl=HISTORY_TTL_S, max_entries=64, show_spinner=False)
+def _history(filters: tuple[str | None, ...], limit: int, offset: int) -> dict:
+    """List one page of History as plain data (cached for a few seconds)."""
+    pattern, repo, source, status = filters
+    found = launch.list_launches(
+        pattern=pattern, repo=repo, source=source, status=status, limit=limit, offset=offset
+    )
+    return found.model_dump(mode="json")
+
+
+def history(
+    pattern: str | None = None,
+    repo: str | None = None,
+    source: str | None = None,
+    status: str | None = None,
+    *,
+    limit: int = 50,
+    offset: int = 0,
+) -> HistoryPage:
+    """List past launches' entry runs, newest first (raises InvalidRepository for bad repo text)."""
+    return HistoryPage.model_validate(_history((pattern, repo, source, status), limit, offset))
+
+
+@st.cache_data(ttl=3600, show_spinner=False)
+def snapshot_repos() -> list[str]:
+    """Return the bundled snapshot's repositories (empty when the snapshot is missing)."""
+    try:
+        from flows.snapshot import snapshot_repos as listed
+
+        return listed()
+    except (ImportError, OSError, KeyError, ValueError):
+        return []
+
+
+def start_launch(
+    patterns: list[str], repo: str, source: str, variant: str, *, drill: str, hold_s: float
+) -> str | None:
+    """Launch patterns; return the launch id, or show why not (nothing is created) and None."""
+    if not patterns:
+        st.warning("Choose at least one pattern to launch.", icon=":material/touch_app:")
+        return None
+    try:
+        return launch.launch(patterns, repo, source, variant=variant, drill=drill, hold_s=hold_s)
+    except Exception as exc:  # noqa: BLE001 - bad input, backend trouble: all shown as messages
+        show_error(exc)
+        return None
+
+
+def history_csv(max_rows: int, **filters: str | None) -> str:
+    """Return every History row that matches the filters (up to max_rows) as CSV."""
+    return views.history_frame(launch.list_all_launches(max_rows, **filters)).to_csv(index=False)

@@ -1,0 +1,32 @@
+"""Presentation: the rows, tables and figures the pages show (pure: no Streamlit, no I/O).
+
+`frames` and `labels` make tables from the lab's reports, `stats` the repository statistics,
+`failures` the error hints and failure isolation, `charts` the plotly figures.
+"""
+
+from patternlab.views.frames import (
+    END_TO_END_S,
+    ENTRY_RUN_S,
+    TRAITS,
+    counts_frame,
+    documented_frame,
+    elapsed_s,
+    flow_excerpt,
+    history_frame,
+    launch_state,
+    mismatches,
+    run_tree_frame,
+    separation_frame,
+    timeline_frame,
+    timings_frame,
+    unique_launches,
+    waiting_runs,
+)
+from patternlab.views.labels import Entry, entries, escape_md, pattern_title
+
+__all__ = [
+    "END_TO_END_S", "ENTRY_RUN_S", "TRAITS", "Entry", "counts_frame", "documented_frame",
+    "elapsed_s", "entries", "escape_md", "flow_excerpt", "history_frame", "launch_state",
+    "mismatches", "pattern_title", "run_tree_frame", "separation_frame", "timeline_frame",
+    "timings_frame", "unique_launches", "waiting_runs",
+]  # fmt: skip

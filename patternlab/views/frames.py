@@ -1,0 +1,211 @@
+"""Turn launch reports into the rows and tables the pages show (pure: no Streamlit, no I/O)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import pandas as pd
+
+from patternlab.launch import (
+    FINAL_STATUSES,
+    PATTERN_INFO,
+    FlowRunInfo,
+    HistoryRow,
+    LaunchReport,
+    PatternReport,
+)
+from patternlab.views.failures import retries_label, short_message
+from patternlab.views.labels import Entry, pattern_title
+
+TRAITS = ("conceptual", "execution", "awareness")
+RUN_TREE_COLUMNS = [
+    "run", "role", "state", "status", "retries", "message", "task runs", "waited s", "ran s",
+    "started by", "process", "name", "prefect",
+]  # fmt: skip
+WAITING = frozenset({"scheduled", "pending"})
+# History shows two durations: the pattern's end-to-end time (as on Compare) and the entry run's
+# own running time (Prefect's total_run_time), without its children and triggered runs.
+END_TO_END_S = "end-to-end s"
+ENTRY_RUN_S = "entry run s"
+
+
+def flow_excerpt(source: str) -> tuple[int, str]:
+    """Return the code from the first top-level def, class or decorator on, and its line number."""
+    lines = source.splitlines()
+    first = next((i for i, line in enumerate(lines) if line.startswith(("@", "def ", "class "))), 0)
+    return first + 1, "\n".join(lines[first:])
+
+
+def launch_state(report: LaunchReport) -> str:
+    """Say how a launch as a whole is doing: Running, Completed or Failed."""
+    if not report.done:
+        return "Running"
+    return "Completed" if all(p.state == "Completed" for p in report.patterns) else "Failed"
+
+
+def elapsed_s(report: LaunchReport, now: datetime) -> float | None:
+    """Return seconds from the launch to now, or to its last run's end once it is done."""
+    if report.created is None:
+        return None
+    ends = [r.end for p in report.patterns for r in p.flow_runs if r.end]
+    until = max(ends) if report.done and ends else now
+    return round(max((until - report.created).total_seconds(), 0.0), 1)
+
+
+def _run_elapsed(run: FlowRunInfo, now: datetime) -> float | None:
+    """Return how long a run has run (to its end, or to now while running)."""
+    if run.start is None:
+        return None
+    until = run.end or (None if run.status in FINAL_STATUSES else now)
+    return None if until is None else round((until - run.start).total_seconds(), 2)
+
+
+def _tree_order(runs: Sequence[FlowRunInfo]) -> list[tuple[int, FlowRunInfo]]:
+    """Order runs parents-first, each with its depth (runs an automation started are roots)."""
+    ids = {r.id for r in runs}
+    children: dict[str | None, list[FlowRunInfo]] = defaultdict(list)
+    for r in sorted(runs, key=lambda r: r.created):
+        children[r.parent_id if r.parent_id in ids else None].append(r)
+    out: list[tuple[int, FlowRunInfo]] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for run in children.get(parent, []):
+            out.append((depth, run))
+            walk(run.id, depth + 1)
+
+    walk(None, 0)
+    return out
+
+
+def run_tree_frame(report: PatternReport, now: datetime) -> pd.DataFrame:
+    """Return one row per flow run, parents first, indented by depth, with state and links."""
+    rows = []
+    for depth, run in _tree_order(report.flow_runs):
+        mark = "⇢ " if run.created_by == "automation" else ("↳ " if depth else "")
+        waited = (run.start or now) - run.created
+        rows.append(
+            {
+                "run": "\u2003" * depth + mark + run.flow,
+                "role": run.role,
+                "state": run.state,
+                "status": run.status,
+                "retries": retries_label(run),
+                "message": short_message(run.message),
+                "task runs": run.task_runs,
+                "waited s": round(max(waited.total_seconds(), 0.0), 2),
+                "ran s": _run_elapsed(run, now),
+                "started by": run.created_by,
+                "process": f"pid {run.pid}" if run.pid else "",
+                "name": run.name,
+                "prefect": run.ui_url or "",
+            }
+        )
+    return pd.DataFrame(rows, columns=RUN_TREE_COLUMNS).astype({"ran s": "float64"})
+
+
+def waiting_runs(report: LaunchReport, now: datetime, limit_s: float = 30.0) -> list[str]:
+    """Describe runs that have waited longer than `limit_s` for a runner to pick them up."""
+    out = []
+    for p in report.patterns:
+        for r in p.flow_runs:
+            waited = (now - r.created).total_seconds()
+            if r.status in WAITING and r.start is None and waited > limit_s:
+                out.append(f"{r.flow} ({pattern_title(p.pattern)}) has been {r.state} for "
+                           f"{waited:.0f} s")  # fmt: skip
+    return out
+
+
+def timeline_frame(report: LaunchReport) -> pd.DataFrame:
+    """Return one Gantt row per flow run: label, state, created, start and end."""
+    rows = [
+        {"row": f"{pattern_title(p.pattern)} · {'↳ ' if depth else ''}{r.flow}",
+         "pattern": p.pattern, "state": r.state, "status": r.status, "created": r.created,
+         "start": r.start, "end": r.end}
+        for p in report.patterns
+        for depth, r in _tree_order(p.flow_runs)
+    ]  # fmt: skip
+    columns = ["row", "pattern", "state", "status", "created", "start", "end"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def timings_frame(items: Iterable[Entry]) -> pd.DataFrame:
+    """Return each pattern's time split: queue, hand-off, work, overhead and end-to-end."""
+    rows = [
+        {"label": e.label, "pattern": e.pattern, "launch": e.launch_id}
+        | e.report.timings.model_dump()
+        for e in items
+    ]
+    columns = ["label", "pattern", "launch", "end_to_end_s", "queue_s", "execution_s",
+               "handoff_s", "work_s", "overhead_s"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns).astype({c: "float64" for c in columns[3:]})
+
+
+def counts_frame(items: Iterable[Entry]) -> pd.DataFrame:
+    """Return each pattern's flow-run, task-run and process counts."""
+    rows = [
+        {"label": e.label, "pattern": e.pattern, "flow_runs": len(e.report.flow_runs),
+         "task_runs": e.report.task_runs, "processes": e.report.processes}
+        for e in items
+    ]  # fmt: skip
+    return pd.DataFrame(rows, columns=["label", "pattern", "flow_runs", "task_runs", "processes"])
+
+
+def mismatches(entry: Entry) -> list[str]:
+    """List the traits whose observation differs from the documented separation."""
+    info = PATTERN_INFO.get(entry.pattern)
+    if info is None:
+        return []
+    observed = entry.report.separation.model_dump()
+    return [
+        f"{trait}: observed {'yes' if observed[trait] else 'no'}, "
+        f"documented {'yes' if documented else 'no'}"
+        for trait, documented in zip(TRAITS, info.documented, strict=True)
+        if observed[trait] != documented
+    ]
+
+
+def separation_frame(items: Iterable[Entry]) -> pd.DataFrame:
+    """Return observed separation per pattern (✓/✗), with the documented value where it differs."""
+    rows = []
+    for e in items:
+        observed = e.report.separation.model_dump()
+        row: dict[str, object] = {"label": e.label, "pattern": e.pattern}
+        for trait, doc in zip(TRAITS, PATTERN_INFO[e.pattern].documented, strict=True):
+            cell = "✓" if observed[trait] else "✗"
+            row[trait] = (
+                cell if observed[trait] == doc else f"{cell}  (documented {'✓' if doc else '✗'})"
+            )
+        found = mismatches(e)
+        row["matches docs"] = (
+            "yes" if not found else "NO: " + ", ".join(f.split(":")[0] for f in found)
+        )
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["label", "pattern", *TRAITS, "matches docs"])
+
+
+def documented_frame() -> pd.DataFrame:
+    """Return the documented separation table of the four patterns."""
+    rows = [
+        {"pattern": info.title, "summary": info.summary}
+        | dict(zip(TRAITS, info.documented, strict=True))
+        for info in PATTERN_INFO.values()
+    ]
+    return pd.DataFrame(rows)
+
+
+def history_frame(rows: Sequence[HistoryRow]) -> pd.DataFrame:
+    """Return History rows as a table (and CSV), with a link to each launch's Compare view."""
+    frame = pd.DataFrame([r.model_dump() for r in rows], columns=list(HistoryRow.model_fields))
+    frame.insert(8, "compare", "Compare?launch=" + frame["launch_id"].astype(str))
+    frame["ui_url"] = frame["ui_url"].fillna("")
+    names = {"launch_id": "launch", "repo": "repository", "duration_s": ENTRY_RUN_S,
+             "end_to_end_s": END_TO_END_S, "ui_url": "prefect",
+             "flow_run_id": "flow run id"}  # fmt: skip
+    return frame.rename(columns=names)
+
+
+def unique_launches(rows: Sequence[HistoryRow]) -> list[str]:
+    """Return the launch ids of History rows, in order, each once."""
+    return list(dict.fromkeys(r.launch_id for r in rows if r.launch_id))

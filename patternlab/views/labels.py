@@ -1,0 +1,46 @@
+"""Labels the views share: a pattern's title, one pattern of one launch, escaped text."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from patternlab.launch import PATTERN_INFO, LaunchReport, PatternReport
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One pattern of one launch, labelled for charts and tables."""
+
+    label: str
+    pattern: str
+    launch_id: str
+    report: PatternReport
+
+
+def escape_md(text: object) -> str:
+    """Escape Markdown (and Streamlit's $-LaTeX) so outside text shows literally."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text))
+
+
+def pattern_title(pattern: str) -> str:
+    """Return a pattern's display title."""
+    info = PATTERN_INFO.get(pattern)
+    return info.title if info else pattern
+
+
+def entries(reports: Sequence[LaunchReport]) -> list[Entry]:
+    """List every pattern of the launches; a pattern seen twice gets its launch id in the label."""
+    seen = Counter(p.pattern for r in reports for p in r.patterns)
+    out = []
+    for r in reports:
+        for p in r.patterns:
+            label = pattern_title(p.pattern)
+            if seen[p.pattern] > 1:
+                label = f"{label} · {r.launch_id[:6]}"
+            out.append(Entry(label, p.pattern, r.launch_id, p))
+    return out
