@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from patternlab import backend
 from patternlab import launch as launches
 from patternlab.launch import PATTERNS, LaunchReport
-from patternlab.ui import page as ui_page
+from patternlab.ui import page_setup as ui_page
 from tests.conftest import TEST_TOKEN
 from tests.helpers import gone, page_bytes, wait_for
 from tests.test_pages import APP, open_page, shown, wait_done

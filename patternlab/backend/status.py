@@ -66,9 +66,9 @@ def backend_status(settings: LabSettings | None = None) -> BackendStatus:
     home = procs.Home(s.home)
     server_pid = procs.owned_pid(home.server_pid, SERVER_MARKERS, clean=False)
     runner_pid = procs.owned_pid(home.runner_pid, (s.runner_module,), clean=False)
-    postgres_up = (
-        postgres.postmaster_pid(home.pgdata, clean=False) is not None if s.db == "postgres" else None
-    )
+    postgres_up = None
+    if s.db == "postgres":
+        postgres_up = postgres.postmaster_pid(home.pgdata, clean=False) is not None
     server_up = server_pid is not None and _server_healthy(s, timeout=0.5)
     return BackendStatus(
         mode="embedded",

@@ -5,7 +5,7 @@
 of the Launch and Compare pages, `backend_panel` what a page shows while the server is away.
 """
 
-from patternlab.ui.page import (
+from patternlab.ui.page_setup import (
     now,
     page,
     require_backend,

@@ -7,7 +7,7 @@ import streamlit as st
 from patternlab import views
 from patternlab.launch import LaunchReport
 from patternlab.settings import get_settings
-from patternlab.ui import page, reads
+from patternlab.ui import page_setup, reads
 from patternlab.ui import runs as ui_runs
 from patternlab.views import charts
 from patternlab.views import stats as views_stats
@@ -93,7 +93,7 @@ def _show_stats(items: list[views.Entry]) -> None:
 def _show_runs(items: list[views.Entry]) -> None:
     """Show each pattern's run tree beside the flow code that made it."""
     st.header("Runs and code")
-    now = page.now()
+    now = page_setup.now()
     for tab, e in zip(st.tabs([e.label for e in items]), items, strict=True):
         with tab:
             ui_runs.show_pattern_run(e.report, now, key=f"compare-{e.launch_id}-{e.pattern}")

@@ -7,7 +7,7 @@ import streamlit as st
 from patternlab import views
 from patternlab.launch import LaunchReport
 from patternlab.ui import backend_panel, reads, runs
-from patternlab.ui.page import now, show_error
+from patternlab.ui.page_setup import now, show_error
 from patternlab.views import charts
 
 READ_KEY = "launch_read"  # the page's read of a running launch, for the fragment's 1st tick

@@ -6,7 +6,7 @@ import streamlit as st
 
 from patternlab import backend, launch, views
 from patternlab.launch import HistoryPage, LaunchReport
-from patternlab.ui.page import show_error
+from patternlab.ui.page_setup import show_error
 
 FINISHED_TTL_S = 600  # a finished launch no longer changes; keep it for ten minutes
 HISTORY_TTL_S = 5  # History lists running launches too: keep it fresh
