@@ -94,7 +94,7 @@ def test_fresh_start_brings_up_postgres_server_and_runner(started: Started) -> N
     assert httpx.get(f"{status.api_url}/health", timeout=5).status_code == 200
     deployment = httpx.get(f"{status.api_url}/deployments/name/monoflow/lab", timeout=5)
     assert deployment.status_code == 200
-    assert started.seconds < backend.SERVER_TIMEOUT_S + backend.RUNNER_TIMEOUT_S
+    assert started.seconds < embedded.SERVER_TIMEOUT_S + embedded.RUNNER_TIMEOUT_S
 
 
 def test_server_listens_on_loopback_only(started: Started) -> None:
