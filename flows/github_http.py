@@ -3,6 +3,7 @@ GitHub's answers say "rate limited" or "unreachable"."""
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -121,7 +122,7 @@ def build_http_client(
     if token:
         headers["Authorization"] = f"Bearer {token}"
     return httpx.Client(
-        base_url=_check_api_url(api_url),
+        base_url=check_api_url(api_url, token=token),
         headers=headers,
         timeout=timeout,
         follow_redirects=True,  # renamed repositories answer 301; httpx drops Authorization
@@ -140,8 +141,12 @@ def _clean_token(token: str | None) -> str | None:
     return token or None
 
 
-def _check_api_url(api_url: str) -> str:
-    """Return api_url if it is an http(s) URL without credentials."""
+def check_api_url(api_url: str, *, token: str | None = None) -> str:
+    """Return api_url if it is an http(s) URL without credentials that can carry the token.
+
+    With a token, plain http:// is refused unless the host is loopback (local fakes in tests):
+    the token would cross the network unencrypted.
+    """
     try:
         url = httpx.URL(api_url)
     except (httpx.InvalidURL, TypeError):
@@ -153,7 +158,22 @@ def _check_api_url(api_url: str) -> str:
         )
     if url.userinfo:
         raise InvalidConfiguration("GITHUB_API_URL must not contain credentials; use GITHUB_TOKEN")
+    if token and url.scheme == "http" and not _is_loopback(url.host):
+        raise InvalidConfiguration(
+            f"GITHUB_API_URL is plain http:// to {preview(url.host)}: GITHUB_TOKEN would be sent "
+            "unencrypted, so nothing was sent. Use https://, or unset GITHUB_TOKEN"
+        )
     return api_url
+
+
+def _is_loopback(host: str) -> bool:
+    """Say whether a URL host is this machine (localhost, 127.0.0.0/8, ::1)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def probe_live(

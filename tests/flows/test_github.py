@@ -423,6 +423,29 @@ def test_unusable_api_url_is_refused(url: str) -> None:
         build_http_client("github", api_url=url)
 
 
+@pytest.mark.parametrize("url", ["http://ghe.example/api/v3", "http://10.0.0.5:8080"])
+def test_token_is_never_sent_over_plain_http_to_another_host(url: str) -> None:
+    """With a token, an http:// API on another host is refused before any request is sent."""
+    rec = Recorder(answer(200, sample("repo.json")))
+    with pytest.raises(InvalidConfiguration, match="plain http://") as caught:
+        build_http_client("github", api_url=url, token=TOKEN, transport=rec.transport)
+    assert TOKEN not in str(caught.value)
+    reason = probe_live(url, TOKEN, transport=rec.transport)
+    assert "plain http://" in (reason or "")
+    assert rec.requests == []
+
+
+@pytest.mark.parametrize(
+    ("url", "token"),
+    [("http://127.0.0.1:9", TOKEN), ("http://localhost:9", TOKEN), ("http://[::1]:9", TOKEN),
+     ("http://ghe.example", None), ("https://ghe.example", TOKEN)],
+)  # fmt: skip
+def test_plain_http_is_allowed_on_loopback_or_without_a_token(url: str, token: str | None):
+    """Loopback (local fakes) and token-less clients may use http://; https always may."""
+    with build_http_client("github", api_url=url, token=token) as http:
+        assert str(http.base_url).startswith(url)
+
+
 def test_is_transient_classifies_errors() -> None:
     """Only unavailability and raw network errors are worth retrying."""
     request = httpx.Request("GET", "https://api.github.com/")
