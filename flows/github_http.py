@@ -160,7 +160,7 @@ def check_api_url(api_url: str, *, token: str | None = None) -> str:
         raise InvalidConfiguration("GITHUB_API_URL must not contain credentials; use GITHUB_TOKEN")
     if token and url.scheme == "http" and not _is_loopback(url.host):
         raise InvalidConfiguration(
-            f"GITHUB_API_URL is plain http:// to {preview(url.host)}: GITHUB_TOKEN would be sent "
+            f"GITHUB_API_URL is plain http:// to {url.host}: GITHUB_TOKEN would be sent "
             "unencrypted, so nothing was sent. Use https://, or unset GITHUB_TOKEN"
         )
     return api_url

@@ -32,7 +32,8 @@ pattern = cols[0].selectbox(
     format_func=lambda p: p if p == ALL else views.pattern_title(p),
 )
 repo = cols[1].text_input("Repository", key="history_repo", placeholder="owner/name (exact)")
-source = cols[2].selectbox("Source", [ALL, "auto", "github", "snapshot"], key="history_source")
+# The source each launch used (the lab resolves `auto` before launching).
+source = cols[2].selectbox("Source", [ALL, "github", "snapshot"], key="history_source")
 state = cols[3].selectbox("State", [ALL, *STATES], key="history_state")
 size = cols[4].selectbox("Rows", PAGE_SIZES, key="history_size")
 filters = {

@@ -63,7 +63,10 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _print_report(report: LaunchReport) -> None:
     """Print a human-readable report."""
-    print(f"launch {report.launch_id}  repo {report.repo}  source {report.source}")
+    print(f"launch {report.launch_id}  repo {report.repo}  source {report.source}"
+          + (f" (asked: {report.source_requested})" if report.source_requested not in
+             ("", report.source) else "")
+          + (f": {report.source_note}" if report.source_note else ""))  # fmt: skip
     for p in report.patterns:
         t, s = p.timings, p.separation
         print(f"\n{p.pattern:<12} {p.state:<10} runs {len(p.flow_runs)}  tasks {p.task_runs}"
@@ -84,13 +87,16 @@ def _print_report(report: LaunchReport) -> None:
 
 def _launch(args: argparse.Namespace) -> int:
     """Run the launch command."""
-    from flows.github_errors import InvalidRepository
+    from flows.github_errors import GitHubError
     from flows.repo_input import parse_repo
+    from patternlab.launch import check_source
     from patternlab.settings import get_settings
 
+    source = args.source or get_settings().source
     try:
         parse_repo(args.repo)
-    except InvalidRepository as exc:
+        check_source(source)  # e.g. a token that would go over plain http://: nothing starts
+    except GitHubError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     from patternlab import backend
@@ -99,7 +105,6 @@ def _launch(args: argparse.Namespace) -> int:
     from patternlab.launch import launch, wait_for_launch
 
     patterns = PATTERNS if args.pattern == "all" else [args.pattern]
-    source = args.source or get_settings().source
     launch_id = launch(
         patterns,
         args.repo,

@@ -28,6 +28,7 @@ from patternlab.launch.models import (
     Timings,
     WeekCommits,
 )
+from patternlab.launch.source import LaunchSource, check_source, resolve_source
 
 # These read from Prefect, which costs ~2 s to import: loaded on first use.
 _LAZY = {
@@ -39,7 +40,8 @@ __all__ = [
     "DRILLS", "DRILL_LABELS", "FINAL_STATUSES", "FLOW_ROLES", "PATTERNS", "PATTERN_INFO",
     "Contributor", "DrillOutcome", "FlowRunInfo", "HistoryPage", "HistoryRow", "LaunchReport",
     "Pattern", "PatternInfo", "PatternReport", "RepoStats", "Role", "Separation", "Status",
-    "Timings", "WeekCommits", "drill_outcome", *_LAZY,
+    "Timings", "WeekCommits", "LaunchSource", "check_source", "drill_outcome", "resolve_source",
+    *_LAZY,
 ]  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from flows.repo_input import parse_repo
 from patternlab.backend import deployment_id, prefect_client, recover
 from patternlab.launch.models import PATTERNS, LaunchReport
 from patternlab.launch.readback import ENTRY_TAG, read_launch
+from patternlab.launch.source import resolve_source
 
 Variant = str  # "wait" | "fire-and-forget"
 
@@ -32,11 +33,13 @@ def launch(
         raise ValueError("Choose at least one pattern and a source of auto, github or snapshot")
     if drill not in DRILLS:
         raise ValueError(f"Failure drill must be one of {', '.join(DRILLS)}")
+    # Once per launch, here: every flow gets the same concrete source (never "auto").
+    resolved = resolve_source(source)
     launch_id = uuid.uuid4().hex[:12]
-    tags = [*TAGS, ENTRY_TAG, launch_tag(launch_id), f"source:{source}", f"repo:{repo}"]
+    tags = [*TAGS, ENTRY_TAG, launch_tag(launch_id), f"source:{resolved.used}", f"repo:{repo}"]
     with prefect_client() as client:
         for pattern in chosen:
-            params: dict[str, Any] = {"repo": repo, "source": source, "drill": drill}
+            params: dict[str, Any] = {"repo": repo, "source": resolved.used, "drill": drill}
             if pattern == "deployments":
                 params["wait_for_child"] = variant != "fire-and-forget"
             if pattern == "events" and hold_s > 0:
@@ -45,6 +48,7 @@ def launch(
                 deployment_id(ENTRY_DEPLOYMENTS[pattern]),
                 parameters=params,
                 tags=[*tags, f"pattern:{pattern}"],
+                labels=resolved.labels(),
             )
     return launch_id
 

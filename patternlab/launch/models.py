@@ -135,7 +135,9 @@ class LaunchReport(BaseModel):
 
     launch_id: str
     repo: str
-    source: str
+    source: str  # the source used: "github", "snapshot", or "mixed" (source_note says why)
+    source_requested: str = ""  # what the launch asked for: "auto", "github" or "snapshot"
+    source_note: str = ""  # why `auto` fell back to the snapshot, or why the sources are mixed
     created: datetime | None = None
     drill: str = "none"  # the failure drill chosen at launch (see patternlab/drills.py)
     hold_s: float = 0.0  # events upstream held this long on purpose (past 10 s fires the alert)

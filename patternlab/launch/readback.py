@@ -30,7 +30,14 @@ from flows.catalog import (
 from patternlab.backend import deployment_id, flow_name, prefect_client, table_rows, ui_url
 from patternlab.launch.expect import untagged_may_exist
 from patternlab.launch.metrics import build_pattern_report
-from patternlab.launch.models import PATTERNS, FlowRunInfo, LaunchReport, RepoStats
+from patternlab.launch.models import (
+    PATTERNS,
+    FlowRunInfo,
+    LaunchReport,
+    PatternReport,
+    RepoStats,
+)
+from patternlab.launch.source import NOTE_LABEL, REQUESTED_LABEL, source_used
 from patternlab.settings import get_settings
 
 ENTRY_TAG = "lab-entry"
@@ -164,6 +171,15 @@ def read_launch(launch_id: str, *, now: datetime | None = None) -> LaunchReport:
     return _assemble(launch_id, entries, infos, arts, now)
 
 
+def _sources_by_pattern(patterns: list[PatternReport]) -> dict[str, list[str]]:
+    """Return, per pattern, the sources its runs were given and its statistics came from."""
+    return {
+        p.pattern: [str(r.parameters.get("source") or "") for r in p.flow_runs]
+        + ([p.stats.source] if p.stats else [])
+        for p in patterns
+    }
+
+
 def _assemble(
     launch_id: str, entries: list, runs: list[FlowRunInfo], arts: dict, now: datetime
 ) -> LaunchReport:
@@ -187,10 +203,15 @@ def _assemble(
             pattern, mine, _stats(mine, arts), now=now, window_s=window, variant=variant
         )
         patterns.append(report)
+    requested = (first.labels or {}).get(REQUESTED_LABEL) or (first.parameters or {}).get("source")
+    note = str((first.labels or {}).get(NOTE_LABEL) or "")
+    source, note = source_used(str(requested or ""), note, _sources_by_pattern(patterns))
     return LaunchReport(
         launch_id=launch_id,
         repo=(first.parameters or {}).get("repo", ""),
-        source=(first.parameters or {}).get("source", ""),
+        source=source,
+        source_requested=str(requested or ""),
+        source_note=note,
         drill=(first.parameters or {}).get("drill", "none"),
         hold_s=max([float((e.parameters or {}).get("hold_s", 0.0)) for e in entries]),
         created=min(e.created for e in entries),

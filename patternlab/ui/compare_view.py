@@ -53,7 +53,7 @@ def _show_separation(items: list[views.Entry]) -> None:
             )
 
 
-def _show_stats(items: list[views.Entry]) -> None:
+def _show_stats(items: list[views.Entry], notes: list[str]) -> None:
     """Show the repository's statistics as each pattern computed them."""
     st.header("Repository statistics")
     if not any(e.report.stats for e in items):
@@ -67,6 +67,7 @@ def _show_stats(items: list[views.Entry]) -> None:
         )
         return
     label, snapshot = views_stats.source_label(items)
+    label = " · ".join([label, *dict.fromkeys(notes)])  # why `auto` fell back, or mixed
     if snapshot:
         st.warning(f"**Data source:** {views.escape_md(label)}", icon=":material/inventory_2:")
     else:
@@ -112,7 +113,7 @@ def show_comparison(reports: list[LaunchReport]) -> None:
     ui_runs.show_isolation(items, reports, get_settings().alert_window_s)
     _show_time(items)
     _show_separation(items)
-    _show_stats(items)
+    _show_stats(items, [r.source_note for r in reports if r.source_note])
     _show_runs(items)
 
 

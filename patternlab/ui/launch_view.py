@@ -27,7 +27,10 @@ def _show_stats(report: LaunchReport) -> None:
     }
     for col, (label, value) in zip(st.columns(len(figures)), figures.items(), strict=True):
         col.metric(label, f"{value:,}")
-    st.caption(f"Source: {views.escape_md(stats.source_note or stats.source)}")
+    source = stats.source_note or stats.source
+    if report.source_note:  # why `auto` fell back, or why the patterns' sources differ
+        source = f"{source} · {report.source_note}"
+    st.caption(f"Source: {views.escape_md(source)}")
 
 
 def show_launch(report: LaunchReport) -> None:
