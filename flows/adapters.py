@@ -5,7 +5,10 @@ private function it wraps changes: a sync flow stops its heartbeat thread on exi
 waiting ~1 s for it, and the runner starts flow processes by forking a server that has Prefect
 imported. Nothing is patched when a flow module is imported: `python -m flows.serve` calls
 `install(forked_starts=True)`, and each forked flow process installs the heartbeat adapter.
-`PATTERNLAB_TUNING=off` turns both off. Figures: docs/performance.md.
+`PATTERNLAB_TUNING=off` turns both off; outside VERIFIED_PREFECT both stay off. The runner logs
+each adapter that is off once (`report_off`) and publishes their states in a Prefect Variable
+(`publish`), which the lab's backend status, pages and benchmark read. Figures:
+docs/performance.md.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ import logging
 import multiprocessing
 import os
 import runpy
+import socket
 import sys
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 from flows.settings import FlowSettings, get_flow_settings
@@ -38,7 +43,16 @@ PRELOADED = (
 
 # --- adapters -------------------------------------------------------------------------------
 
+# The Prefect versions these adapters were verified on (tests/test_tuning.py): each wraps a
+# private function, which any release may change. Outside this range both stay off and
+# Prefect's own code runs. Widen it only after the tests pass on the new version.
+VERIFIED_PREFECT = "==3.9.1"
+ADAPTERS = ("heartbeat_exit", "forked_starts")
+RUNNER_VARIABLE = "patternlab-runner"  # the Prefect Variable the runner publishes itself in
+
 _installed: dict[str, bool] = {}
+_off_reasons: dict[str, str] = {}
+_reported: set[str] = set()
 _install_lock = threading.Lock()
 
 
@@ -54,27 +68,102 @@ def install(
     with _install_lock:
         if not s.tuning:
             return {}
-        if "heartbeat_exit" not in _installed:
-            _installed["heartbeat_exit"] = _patch_heartbeat_exit()
-        if forked_starts and "forked_starts" not in _installed:
-            _installed["forked_starts"] = _patch_engine_starts()
+        wanted = {"heartbeat_exit": _patch_heartbeat_exit}
+        if forked_starts:
+            wanted["forked_starts"] = _patch_engine_starts
+        for name, patch in wanted.items():
+            if name in _installed:
+                continue
+            reason = _version_reason() or patch()
+            _installed[name] = reason is None
+            if reason is not None:
+                _off_reasons[name] = reason
         return dict(_installed)
 
 
-def _patch_heartbeat_exit() -> bool:
-    """Make sync flows stop their heartbeat thread on exit without joining it (no ~1 s wait)."""
+def _prefect_version() -> str:
+    """Return the installed Prefect's version."""
+    from importlib.metadata import version
+
+    return version("prefect")
+
+
+def _version_reason() -> str | None:
+    """Say why the adapters must stay off for this Prefect version (None when verified)."""
+    from packaging.specifiers import SpecifierSet
+
+    found = _prefect_version()
+    if found in SpecifierSet(VERIFIED_PREFECT):
+        return None
+    return f"Prefect {found} is not a version these adapters were verified on ({VERIFIED_PREFECT})"
+
+
+def status(settings: FlowSettings | None = None) -> dict[str, str]:
+    """Return each adapter's state in this process: "active", or "off: <why>"."""
+    s = settings or get_flow_settings()
+    out = {}
+    for name in ADAPTERS:
+        if not s.tuning:
+            out[name] = "off: PATTERNLAB_TUNING=off (Prefect's defaults on purpose)"
+        elif _installed.get(name):
+            out[name] = "active"
+        else:
+            out[name] = f"off: {_off_reasons.get(name, 'not installed in this process')}"
+    return out
+
+
+def report_off(log: logging.Logger | None = None) -> list[str]:
+    """Log, once per process, each adapter that fell back to Prefect's own code; return them."""
+    lines = []
+    for name, reason in sorted(_off_reasons.items()):
+        if name in _reported:
+            continue
+        _reported.add(name)
+        lines.append(f"Prefect adapter {name} is off: {reason}; Prefect's own code runs instead")
+        (log or _log).warning(lines[-1])
+    return lines
+
+
+def publish(**facts: Any) -> dict[str, Any]:
+    """Write this runner's adapters and settings to a Prefect Variable the lab reads back.
+
+    flows/ cannot import the lab, and the lab cannot see into the runner's process: the
+    Prefect server both talk to carries it. Returns what was written.
+    """
+    from prefect.variables import Variable
+
+    value = {
+        "adapters": status(),
+        "prefect": _prefect_version(),
+        "verified_prefect": VERIFIED_PREFECT,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        **facts,
+    }
+    Variable.set(RUNNER_VARIABLE, value, overwrite=True)
+    return value
+
+
+def _patch_heartbeat_exit() -> str | None:
+    """Make sync flows stop their heartbeat thread on exit without joining it (no ~1 s wait).
+
+    Returns None when the adapter is active, else why it is off.
+    """
     try:
         from prefect import flow_engine
     except ImportError:
-        return False
+        return "prefect.flow_engine cannot be imported"
     original = getattr(flow_engine, "_send_heartbeats", None)
-    if original is None or getattr(original, "_patternlab", False):
-        return original is not None
+    if original is None:
+        return "prefect.flow_engine._send_heartbeats no longer exists"
+    if getattr(original, "_patternlab", False):
+        return None
     try:
         if "join_on_exit" not in inspect.signature(original).parameters:
-            return False
+            return "prefect.flow_engine._send_heartbeats no longer takes join_on_exit"
     except (TypeError, ValueError):
-        return False
+        return "prefect.flow_engine._send_heartbeats has no readable signature"
 
     def _send_heartbeats(engine: Any, join_on_exit: bool = True) -> Any:
         # Prefect's async engine already skips the join; the thread is a daemon, stops at its
@@ -84,23 +173,26 @@ def _patch_heartbeat_exit() -> bool:
     _send_heartbeats._patternlab = True  # type: ignore[attr-defined]
     _send_heartbeats.__wrapped__ = original  # type: ignore[attr-defined]
     flow_engine._send_heartbeats = _send_heartbeats
-    return True
+    return None
 
 
-def _patch_engine_starts() -> bool:
-    """Start the runner's flow processes by forking a server that has Prefect imported."""
+def _patch_engine_starts() -> str | None:
+    """Start the runner's flow processes by forking a server that has Prefect imported.
+
+    Returns None when the adapter is active, else why it is off.
+    """
     try:
         from prefect.runner import _starter_engine
     except ImportError:
-        return False
+        return "prefect.runner._starter_engine cannot be imported"
     original = getattr(_starter_engine, "run_process", None)
     if original is None or not inspect.iscoroutinefunction(original):
-        return False
+        return "prefect.runner._starter_engine.run_process is gone or no longer a coroutine"
     # Prefect documents this module attribute as the way to override how runs start.
     _starter_engine.run_process = make_run_process(original)
     # Start the server now, in the background, so the first flow run does not pay for it.
     threading.Thread(target=_warm_forkserver, name="patternlab-forkserver", daemon=True).start()
-    return True
+    return None
 
 
 def make_run_process(original: Any) -> Any:

@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     """Serve the deployments (once the API answers) until interrupted."""
     argparse.ArgumentParser(prog="python -m flows.serve", description=__doc__).parse_args(argv)
     adapters.install(forked_starts=True)  # this process starts the flow processes
+    adapters.report_off()  # an adapter Prefect's changes turned off says so, once
     # The lab starts its runner while the server still migrates: wait for the API first.
     error = wait_for_api(API_WAIT_S)
     if error is not None:
@@ -61,7 +62,9 @@ def main(argv: list[str] | None = None) -> None:
             f"The Prefect API at {PREFECT_API_URL.value()} did not answer within "
             f"{API_WAIT_S:.0f} s ({type(error).__name__}: {error})."
         )
-    serve(*build_deployments(), print_starting_message=False)
+    deployments = build_deployments()
+    adapters.publish()  # the lab reads which adapters are active from the server
+    serve(*deployments, print_starting_message=False)
 
 
 if __name__ == "__main__":

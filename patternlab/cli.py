@@ -138,6 +138,8 @@ def _backend(args: argparse.Namespace) -> int:
     else:
         status = backend.backend_status()
     for key, value in status.to_dict().items():
+        if isinstance(value, dict):  # the adapters: one "name: state" per part
+            value = "; ".join(f"{k}: {v}" for k, v in value.items())
         print(f"{key:<12} {value}")
     return EXIT_OK if status.server_up else EXIT_FAILED
 

@@ -124,6 +124,12 @@ def test_home_shows_the_backend_and_the_four_patterns(lab_backend):
     assert at.dataframe[0].value["pattern"].tolist()[0] == "Monoflow"
 
 
+def test_the_sidebar_says_which_prefect_adapters_are_active(lab_backend):
+    """The backend panel lists the runner's Prefect adapters with their state."""
+    captions = [c.value for c in open_page().sidebar.caption]
+    assert "Prefect adapters: heartbeat_exit ✓, forked_starts ✓" in captions
+
+
 def test_launching_from_the_launch_page_produces_runs(page_launch):
     """The launch id goes into the URL, every pattern runs, and the page shows it Completed."""
     assert [p.pattern for p in page_launch.patterns] == list(PATTERNS)

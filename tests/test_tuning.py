@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import psutil
@@ -15,11 +19,13 @@ from prefect.settings.models.runner import RunnerSettings
 
 from flows import adapters
 from patternlab import backend
-from patternlab.backend import tuning
+from patternlab.backend import published, tuning
 from patternlab.launch import launch, read_launch, wait_for_launch
 from patternlab.settings import LabSettings, get_settings
 from tests import preload_probe
 from tests.helpers import in_fresh_thread, wait_for
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_tuned_runner_env_sets_the_fast_polls():
@@ -107,7 +113,9 @@ def test_heartbeat_adapter_falls_back_when_prefect_changes(monkeypatch):
         """Stand in for a future Prefect's heartbeat context."""
 
     monkeypatch.setattr(flow_engine, "_send_heartbeats", changed)
-    assert adapters._patch_heartbeat_exit() is False
+    assert adapters._patch_heartbeat_exit() == (
+        "prefect.flow_engine._send_heartbeats no longer takes join_on_exit"
+    )
     assert flow_engine._send_heartbeats is changed
 
 
@@ -187,3 +195,39 @@ def test_server_logs_the_lock_errors_it_answers_with_503():
     """Both backends log the retryable errors Prefect hides by default, so they can be counted."""
     for s in (LabSettings(), LabSettings(tuning=False)):
         assert tuning.server_env(s)["PREFECT_SERVER_LOG_RETRYABLE_ERRORS"] == "true"
+
+
+def test_adapters_stay_off_outside_the_verified_prefect_versions(monkeypatch, caplog):
+    """On a Prefect the adapters were not verified on, both stay off, say why, and the runner's
+    log says so once per adapter."""
+    for name, fresh in (("_installed", {}), ("_off_reasons", {}), ("_reported", set())):
+        monkeypatch.setattr(adapters, name, fresh)
+    monkeypatch.setattr(adapters, "_prefect_version", lambda: "3.10.0")
+    before = flow_engine._send_heartbeats
+    assert adapters.install(LabSettings(), forked_starts=True) == {
+        "heartbeat_exit": False, "forked_starts": False,
+    }  # fmt: skip
+    assert flow_engine._send_heartbeats is before
+    states = adapters.status(LabSettings())
+    assert all(s.startswith("off: Prefect 3.10.0 is not a version") for s in states.values())
+    caplog.set_level("WARNING", logger="flows.adapters")
+    adapters.report_off()
+    adapters.report_off()
+    assert len([r for r in caplog.records if "is off" in r.getMessage()]) == 2
+
+
+def test_the_runner_publishes_its_adapters_and_the_lab_shows_them(lab_backend):
+    """The running runner's adapters reach `backend status`, the backend status the pages and the
+    benchmark read, and a previous runner's leftovers do not count."""
+    status = backend.backend_status()
+    assert status.adapters == {"heartbeat_exit": "active", "forked_starts": "active"}
+    # The lab's embedded backend as the CLI sees it (not "remote" at the URL the tests set).
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "PREFECT_HOME")}
+    done = subprocess.run([sys.executable, "-m", "patternlab", "backend", "status"], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert "adapters     heartbeat_exit: active; forked_starts: active" in done.stdout
+    facts = published.read_runner_facts(backend.api_url())
+    assert facts["pid"] == status.runner_pid
+    assert facts["prefect"] == "3.9.1"
+    stale = published.adapter_states(facts, status.runner_pid + 1)
+    assert set(stale.values()) == {published.UNKNOWN}

@@ -8,6 +8,7 @@ from typing import Any, Literal
 import httpx
 
 from patternlab.backend import postgres, procs
+from patternlab.backend.published import adapter_states, read_runner_facts
 from patternlab.settings import LabSettings, get_settings
 
 HOST = "127.0.0.1"
@@ -33,6 +34,8 @@ class BackendStatus:
     db: str
     home: str | None
     message: str
+    # Each Prefect adapter as the runner published it: "active" or "off: <why>" (None: no runner).
+    adapters: dict[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Return the status as a plain dict (JSON-ready)."""
@@ -70,6 +73,9 @@ def backend_status(settings: LabSettings | None = None) -> BackendStatus:
     if s.db == "postgres":
         postgres_up = postgres.postmaster_pid(home.pgdata, clean=False) is not None
     server_up = server_pid is not None and _server_healthy(s, timeout=0.5)
+    adapters = None
+    if server_up and runner_pid is not None:
+        adapters = adapter_states(read_runner_facts(api_url(s)), runner_pid)
     return BackendStatus(
         mode="embedded",
         api_url=api_url(s),
@@ -82,6 +88,7 @@ def backend_status(settings: LabSettings | None = None) -> BackendStatus:
         db=s.db,
         home=str(home.root),
         message=_embedded_message(s, server_up, runner_pid, postgres_up),
+        adapters=adapters,
     )
 
 
@@ -98,6 +105,7 @@ def _remote_status(s: LabSettings, timeout: float) -> BackendStatus:
         else f"Prefect server at {url} is not answering ({reason}). Start it, or unset "
         "PREFECT_API_URL so the lab runs its own."
     )
+    facts = read_runner_facts(url, timeout, local=False) if up else None
     return BackendStatus(
         mode="remote",
         api_url=url,
@@ -110,6 +118,7 @@ def _remote_status(s: LabSettings, timeout: float) -> BackendStatus:
         db="remote",
         home=None,
         message=message,
+        adapters=adapter_states(facts, None) if facts else None,
     )
 
 

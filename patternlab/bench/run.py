@@ -46,6 +46,7 @@ class Worker:
 
     def __init__(self, name: str, env: dict[str, str], log: Path) -> None:
         self.name, self.log = name, log
+        self.status: dict[str, Any] = {}
         with open(log, "ab") as err:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "patternlab.bench.worker"],
@@ -131,8 +132,9 @@ def _backends(scratch: Path, say: Progress) -> Iterator[dict[str, Worker]]:
             workers[name] = Worker(name, backend_env(s), scratch / f"{name}-worker.log")
             workers[name].send("up")  # both start at once: start-up is not measured
         say("starting the tuned and the stock (SQLite, Prefect defaults) backends…")
-        ups = {name: w.receive() for name, w in workers.items()}
-        started_tuned = not ups["tuned"]["was_up"] and tuned_s.embedded
+        for w in workers.values():
+            w.status = w.receive()  # the backend as it came up (its adapters among it)
+        started_tuned = not workers["tuned"].status["was_up"] and tuned_s.embedded
         yield workers
     finally:
         for w in workers.values():
@@ -218,7 +220,9 @@ def run_bench(
             concurrency[name] = _recorded(
                 lambda a=ask: a("concurrent", repo=repo, n=concurrent_n), say
             )
+        adapters = {name: w.status.get("adapters") for name, w in workers.items()}
     result = report.assemble(rows, dashboard, concurrency)
+    result["adapters"] = adapters  # as each backend's runner published them
     result["machine"] = {
         "cpus": os.cpu_count(), "python": platform.python_version(), "prefect": _prefect_version(),
         "loadavg_before": [round(x, 2) for x in load_before],

@@ -109,8 +109,22 @@ def show_sidebar(status: backend.BackendStatus) -> None:
             st.markdown(f"{_dot(status.runner_up)} runner (serves the deployments)")
         else:
             st.markdown(":gray[●] workers: managed outside the lab")
+        show_adapters(status.adapters)
         st.link_button("Open the Prefect UI", status.ui_url, icon=":material/open_in_new:")
         st.caption(f"Default data source: {get_settings().source}")
+
+
+def show_adapters(adapters: dict[str, str] | None) -> None:
+    """Say which Prefect adapters the runner has active, and why any is off."""
+    if not adapters:
+        return
+    marks = ", ".join(
+        f"{name} {'✓' if state == 'active' else '✗'}" for name, state in adapters.items()
+    )
+    st.caption(f"Prefect adapters: {marks}")
+    for name, state in adapters.items():
+        if state != "active":
+            st.caption(f":orange[{name}: {views.escape_md(state)}]")
 
 
 def show_error(exc: BaseException) -> None:
