@@ -7,7 +7,6 @@ within its window ("or lack thereof"). Both match only the upstream deployment's
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -22,6 +21,7 @@ from flows.tasks import (
     fetch_commit_activity,
     fetch_contributors,
     fetch_repo,
+    hold,
     join_launch,
     publish_stats,
     recorded,
@@ -45,7 +45,7 @@ def events_upstream(
     with recorded():
         repo_info = fetch_repo(repo, source)
         if hold_s > 0:  # a demo switch: hold the upstream past the proactive trigger's window
-            time.sleep(min(hold_s, 600))
+            hold(hold_s)
         if drill == "upstream":
             fail_on_purpose("upstream")
         return repo_info

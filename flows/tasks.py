@@ -27,6 +27,8 @@ from flows.snapshot import SNAPSHOT_DATE, SNAPSHOT_NOTE
 
 # Seconds of real work (HTTP, arithmetic) per flow run, measured inside this process's tasks.
 _WORK_S: dict[str, float] = defaultdict(float)
+# Seconds a flow run spent waiting on purpose (a demo's hold): neither work nor orchestration.
+_HELD_S: dict[str, float] = defaultdict(float)
 
 
 def _retry_transient(task: Any, task_run: Any, state: Any) -> bool:
@@ -168,9 +170,22 @@ def join_launch(launch: str) -> None:
         client.update_flow_run(ctx.flow_run.id, tags=sorted({*ctx.flow_run.tags, launch}))
 
 
-def _process_row(work_s: float | None) -> list[dict[str, Any]]:
-    """Return the `lab-process` table: where this flow runs and, once it ends, its work time."""
-    return [{"pid": os.getpid(), "host": socket.gethostname(), "work_s": work_s}]
+def _process_row(work_s: float | None, held_s: float | None = None) -> list[dict[str, Any]]:
+    """Return the `lab-process` table: where this flow runs and, once it ends, its work time
+    and the time it was held on purpose."""
+    row = {"pid": os.getpid(), "host": socket.gethostname(), "work_s": work_s, "held_s": held_s}
+    return [row]
+
+
+def hold(seconds: float) -> None:
+    """Wait on purpose (a demo switch), recorded as held time, not as work or overhead."""
+    ctx = FlowRunContext.get()
+    started = time.perf_counter()
+    try:
+        time.sleep(min(max(seconds, 0.0), 600))
+    finally:
+        if ctx is not None and ctx.flow_run is not None:
+            _HELD_S[str(ctx.flow_run.id)] += time.perf_counter() - started
 
 
 @contextmanager
@@ -189,7 +204,8 @@ def recorded() -> Iterator[None]:
         yield
     finally:
         work_s = round(_WORK_S.pop(run_id, 0.0), 6)
-        update = ArtifactUpdate(data=json.dumps(_process_row(work_s)))
+        held_s = round(_HELD_S.pop(run_id, 0.0), 6)
+        update = ArtifactUpdate(data=json.dumps(_process_row(work_s, held_s)))
         if ctx is not None and isinstance(ctx.client, SyncPrefectClient):
             ctx.client.update_artifact(artifact_id, update)
         else:

@@ -71,7 +71,9 @@ def _print_report(report: LaunchReport) -> None:
         t, s = p.timings, p.separation
         print(f"\n{p.pattern:<12} {p.state:<10} runs {len(p.flow_runs)}  tasks {p.task_runs}"
               f"  processes {p.processes}  end-to-end {t.end_to_end_s}s  queue {t.queue_s}s"
-              f"  hand-off {t.handoff_s}s  work {t.work_s}s  overhead {t.overhead_s}s")  # fmt: skip
+              f" (pick-up {t.pickup_s}s, process start {t.process_start_s}s)"
+              f"  hand-off {t.handoff_s}s  held {t.held_s}s  work {t.work_s}s"
+              f"  overhead {t.overhead_s}s")  # fmt: skip
         print(f"  separation: conceptual={s.conceptual} execution={s.execution} "
               f"awareness={s.awareness}" + (f"  alert: {p.alert}" if p.alert else ""))  # fmt: skip
         if p.stats:

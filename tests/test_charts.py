@@ -28,7 +28,9 @@ def test_timings_figure_stacks_the_parts_of_end_to_end_per_pattern():
     fig = charts.timings_figure(views.timings_frame(views.entries([build_report()])))
     assert fig.layout.barmode == "stack"
     parts = _traces(fig, type="bar", showlegend=False)
-    assert [t.name for t in parts] == [name for _, name, _, _ in charts.TIME_PARTS]
+    # Parts no pattern has (no hold; the queue not split in these reports) are left out.
+    shown = {"queue_unsplit_s", "handoff_s", "work_s", "overhead_s"}
+    assert [t.name for t in parts] == [n for c, n, _, _ in charts.TIME_PARTS if c in shown]
     queue = parts[0]
     assert list(queue.x) == ["Monoflow", "Flow of subflows", "Flow of deployments",
                              "Event-triggered flow"]  # fmt: skip
@@ -36,6 +38,22 @@ def test_timings_figure_stacks_the_parts_of_end_to_end_per_pattern():
     assert list(queue.marker.color) == [charts.pattern_color(p) for p in PATTERNS]
     totals = [sum(t.y[i] for t in parts) for i in range(4)]
     assert totals == [1.0 + 0.0 + 2.0 + 3.0, 2.0 + 0.5 + 5.0, 3.0 + 1.0 + 5.0, 4.0 + 1.5 + 5.0]
+
+
+def test_timings_figure_shows_pick_up_process_start_and_the_hold_as_their_own_parts():
+    """Once the queue is split and a flow was held, the stack has pick-up, process start and
+    "held on purpose" segments, and a split queue adds no plain queue segment."""
+    report = build_report(patterns=["events"])
+    t = report.patterns[0].timings
+    t.pickup_s, t.process_start_s, t.held_s, t.overhead_s = 0.4, 0.6, 12.0, 1.0
+    parts = _traces(charts.timings_figure(views.timings_frame(views.entries([report]))),
+                    type="bar", showlegend=False)  # fmt: skip
+    by_name = {trace.name: list(trace.y) for trace in parts}
+    assert by_name == {
+        "pick-up (Scheduled → Pending)": [0.4], "process start (Pending → Running)": [0.6],
+        "held on purpose (not orchestration)": [12.0],
+        "work (HTTP + arithmetic)": [2.0], "orchestration overhead": [1.0],
+    }  # fmt: skip
 
 
 def test_counts_figure_has_one_trace_per_pattern_in_its_colour():

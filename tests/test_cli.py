@@ -42,8 +42,9 @@ def test_launch_all_prints_the_json_report(lab_backend):
                           "separation", "timings"}  # fmt: skip
         assert set(p["stats"]) >= {"stars", "forks", "contributors", "commits",
                                    "avg_commits_per_contributor"}  # fmt: skip
-        assert set(p["timings"]) == {"end_to_end_s", "queue_s", "execution_s", "handoff_s",
-                                     "work_s", "overhead_s"}  # fmt: skip
+        assert set(p["timings"]) == {"end_to_end_s", "queue_s", "pickup_s", "process_start_s",
+                                     "execution_s", "handoff_s", "held_s", "work_s",
+                                     "overhead_s"}  # fmt: skip
         for run in p["flow_runs"]:
             assert set(run) >= {"id", "name", "flow", "role", "state", "pid", "host", "parent_id",
                                 "created_by", "created", "start", "end", "ui_url"}  # fmt: skip

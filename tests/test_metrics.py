@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from patternlab.launch import FlowRunInfo
 from patternlab.launch.metrics import build_pattern_report, compute_timings, observe_separation
 
@@ -129,3 +131,24 @@ def test_running_runs_keep_the_pattern_running():
     report = build_pattern_report("subflows", runs, None, now=_at(2))
     assert not report.done
     assert report.timings.end_to_end_s is None
+
+
+def test_a_deliberate_hold_is_its_own_segment_not_overhead():
+    """The events upstream held 12 s on purpose: that is held time, and overhead is only the
+    rest (the issue's 29.2 s launch showed ~14 s of "overhead" while the upstream ran 14 s)."""
+    runs = [
+        _run("events-upstream", 0, 1, 15, work_s=0.1, held_s=12.0),
+        _run("events-downstream", 15.2, 16, 17, work_s=0.4, created_by="automation"),
+    ]
+    t = compute_timings(runs)
+    assert t.held_s == 12.0
+    assert t.handoff_s == 1.0
+    assert t.overhead_s == pytest.approx(17 - 1 - 1 - 0.5 - 12)
+
+
+def test_queue_splits_into_pick_up_and_process_start():
+    """With the entry's Pending time known, queue = pick-up (-> Pending) + process start."""
+    run = _run("monoflow", 0, 1.5, 3, pending_at=_at(0.4))
+    t = compute_timings([run])
+    assert (t.queue_s, t.pickup_s, t.process_start_s) == (1.5, 0.4, 1.1)
+    assert compute_timings([_run("monoflow", 0, 1.5, 3)]).pickup_s is None

@@ -152,11 +152,16 @@ def test_compare_figures_hold_the_four_patterns_numbers(page_launch):
         t["name"]: t for t in timings["data"] if t["type"] == "bar" and t.get("showlegend") is False
     }
     titles = [views.pattern_title(p.pattern) for p in page_launch.patterns]
-    for column, name in (("queue_s", "queue"), ("handoff_s", "hand-off"), ("work_s", "work")):
+    parts = (("pickup_s", "pick-up"), ("process_start_s", "process start"),
+             ("handoff_s", "hand-off"), ("work_s", "work"))  # fmt: skip
+    for column, name in parts:
         trace = next(t for n, t in bars.items() if n.startswith(name))
         assert values(trace["x"]) == titles
         expected = [round(getattr(p.timings, column) or 0.0, 3) for p in page_launch.patterns]
         assert values(trace["y"]) == pytest.approx(expected)
+    for p in page_launch.patterns:  # the queue, split once the launch was over
+        t = p.timings
+        assert t.pickup_s + t.process_start_s == pytest.approx(t.queue_s, abs=0.002)
     counts = {t["name"]: values(t["y"]) for t in figure(at, 1)["data"]}
     for title, p in zip(titles, page_launch.patterns, strict=True):
         assert counts[title] == [len(p.flow_runs), p.task_runs, p.processes]

@@ -60,3 +60,22 @@ def test_a_history_page_costs_three_calls_with_end_to_end_times(lab_backend, api
     mine = {r.pattern: r.end_to_end_s for r in page.rows if r.launch_id == launch_id}
     assert mine == {p.pattern: p.timings.end_to_end_s for p in report.patterns}
     assert None not in mine.values()
+
+
+def test_a_finished_launch_splits_its_queue_and_counts_a_hold_apart(lab_backend):
+    """Once a launch is over its entries' queue splits into pick-up and process start, and the
+    events upstream's deliberate hold is held time, not orchestration overhead."""
+    report = wait_for_launch(
+        launch(["monoflow", "events"], "apache/airflow", "snapshot", hold_s=1.5), timeout_s=90
+    )
+    assert report.done
+    for p in report.patterns:
+        t = p.timings
+        assert t.pickup_s > 0
+        assert t.process_start_s > 0
+        assert t.pickup_s + t.process_start_s == pytest.approx(t.queue_s, abs=0.002)
+    monoflow, events = (p.timings for p in report.patterns)
+    assert monoflow.held_s == 0
+    assert 1.5 <= events.held_s < 1.6
+    parts = events.queue_s + events.handoff_s + events.work_s + events.held_s + events.overhead_s
+    assert parts == pytest.approx(events.end_to_end_s, abs=0.005)

@@ -3,11 +3,15 @@
 Pure functions over plain data, so every definition here is testable without a server.
 Definitions (also in docs/metrics.md):
 - end_to_end_s: entry run created -> last non-alert run of the pattern ended.
-- queue_s: entry run created -> entry run Running (pick-up by the runner or worker).
+- queue_s: entry run created -> entry run Running (pick-up by the runner or worker), split
+  (once the launch is over) into pickup_s (created/Scheduled -> Pending: waiting for the poll)
+  and process_start_s (Pending -> Running: starting the flow's process and engine).
 - handoff_s: deployment child created -> Running, plus upstream ended -> triggered run Running.
 - execution_s: time during which at least one run of the pattern was Running (interval union).
 - work_s: time the tasks spent on the work itself (HTTP and arithmetic), measured inside them.
-- overhead_s: end_to_end_s - queue_s - handoff_s - work_s: what orchestration cost beyond those.
+- held_s: time a flow waited on purpose (the events upstream's hold), measured in the flow.
+- overhead_s: end_to_end_s - queue_s - handoff_s - work_s - held_s: what orchestration cost
+  beyond those.
 """
 
 from __future__ import annotations
@@ -60,16 +64,21 @@ def compute_timings(runs: list[FlowRunInfo]) -> Timings:
             handoff += _secs(entry.end, r.start) or 0.0
     spans = [(r.start, r.end) for r in main if r.start and r.end]
     work = round(sum(r.work_s or 0.0 for r in runs), 3)
+    held = round(sum(r.held_s or 0.0 for r in main), 3)
     queue = _secs(entry.created, entry.start)
     overhead = None
     if end_to_end is not None:
-        overhead = round(max(end_to_end - (queue or 0) - handoff - work, 0.0), 3)
+        overhead = round(max(end_to_end - (queue or 0) - handoff - work - held, 0.0), 3)
+    pending = entry.pending_at if entry.start else None
     return Timings(
         end_to_end_s=end_to_end,
         queue_s=queue,
+        pickup_s=_secs(entry.created, pending),
+        process_start_s=_secs(pending, entry.start),
         execution_s=_union_s(spans) if spans else None,
         handoff_s=round(handoff, 3),
         work_s=work,
+        held_s=held,
         overhead_s=overhead,
     )
 

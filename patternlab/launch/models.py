@@ -75,6 +75,8 @@ class FlowRunInfo(BaseModel):
     ui_url: str | None = None
     task_runs: int = 0
     work_s: float | None = None
+    held_s: float | None = None  # waited on purpose (the events upstream's hold)
+    pending_at: datetime | None = None  # entered Pending (picked up); entry runs, once over
     retried_tasks: list[str] = Field(default_factory=list)  # one entry per retry of a task run
     # What the run was started with: read by the lab, never in a report (exclude).
     parameters: dict[str, Any] = Field(default_factory=dict, exclude=True)
@@ -106,9 +108,12 @@ class Timings(BaseModel):
 
     end_to_end_s: float | None = None
     queue_s: float | None = None
+    pickup_s: float | None = None  # queue's first part: Scheduled -> Pending (the runner's poll)
+    process_start_s: float | None = None  # queue's second part: Pending -> Running
     execution_s: float | None = None
     handoff_s: float | None = None
     work_s: float | None = None
+    held_s: float | None = None  # time a flow waited on purpose: neither work nor overhead
     overhead_s: float | None = None
 
 

@@ -42,6 +42,10 @@ from patternlab.settings import get_settings
 
 ENTRY_TAG = "lab-entry"
 UNTAGGED_LOOK_S = 15 * 60  # past this, a launch's triggered runs are all tagged or never came
+# When each finished entry run entered Pending, by run id: read from its state history once,
+# when its launch is over (a final run's history no longer changes), never on every poll.
+_PENDING: dict[str, datetime | None] = {}
+PENDING_CACHE_MAX = 4096
 
 
 def _created_by(run: Any) -> str:
@@ -127,6 +131,7 @@ def _info(run: Any, tasks: dict, parents: dict, arts: dict, ui: str) -> FlowRunI
         pid=process.get("pid"),
         host=process.get("host"),
         work_s=process.get("work_s"),
+        held_s=process.get("held_s"),
         task_runs=tasks["counts"].get(str(run.id), 0),
         retried_tasks=tasks["retried"].get(str(run.id), []),
         ui_url=f"{ui}/runs/flow-run/{run.id}",
@@ -168,7 +173,31 @@ def read_launch(launch_id: str, *, now: datetime | None = None) -> LaunchReport:
         tasks, parents, arts = _read_extras(client, runs)
     ui = ui_url()
     infos = [_info(r, tasks, parents, arts, ui) for r in runs]
-    return _assemble(launch_id, entries, infos, arts, now)
+    report = _assemble(launch_id, entries, _with_pending(infos), arts, now)
+    unread = [i for i in infos if i.role == "entry" and i.final and i.id not in _PENDING]
+    if report.done and unread:  # the queue's split: one call per entry run, once
+        _read_pending(unread)
+        report = _assemble(launch_id, entries, _with_pending(infos), arts, now)
+    return report
+
+
+def _read_pending(runs: list[FlowRunInfo]) -> None:
+    """Read when each run entered Pending from its state history (one API call per run)."""
+    with prefect_client() as client:
+        for run in runs:
+            states = client.read_flow_run_states(run.id)
+            if len(_PENDING) >= PENDING_CACHE_MAX:
+                _PENDING.clear()
+            _PENDING[run.id] = next(
+                (s.timestamp for s in states if s.type.value == "PENDING"), None
+            )
+
+
+def _with_pending(runs: list[FlowRunInfo]) -> list[FlowRunInfo]:
+    """Give the runs whose Pending time is known that time (nothing is read here)."""
+    for run in runs:
+        run.pending_at = _PENDING.get(run.id, run.pending_at)
+    return runs
 
 
 def _sources_by_pattern(patterns: list[PatternReport]) -> dict[str, list[str]]:

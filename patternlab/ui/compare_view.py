@@ -21,9 +21,11 @@ def _show_time(items: list[views.Entry]) -> None:
     timings = views.timings_frame(items)
     st.plotly_chart(charts.timings_figure(timings), key="compare-timings")
     st.caption(
-        "queue: entry run created → Running · hand-off: deployment child or triggered run "
-        "created → Running · work: HTTP and arithmetic measured inside the tasks · overhead: "
-        "the rest of end-to-end, what orchestration cost."
+        "pick-up: entry run created → Pending (waiting for the runner's poll) · process start: "
+        "Pending → Running (the flow's process and engine; split from the queue once the launch "
+        "is over) · hand-off: deployment child or triggered run created → Running · held on "
+        "purpose: the events upstream's hold · work: HTTP and arithmetic measured inside the "
+        "tasks · overhead: the rest of end-to-end, what orchestration cost."
     )
     st.header("What ran")
     left, right = st.columns(2)

@@ -35,9 +35,13 @@ STATE_COLORS: dict[str, str] = {
 WAITING_COLOR = "#D1D5DB"
 # Parts of end-to-end time: (column, legend name, hatch, opacity). Bars keep their pattern's colour;
 # the hatch and shade tell the parts apart, so the pattern colour stays the same everywhere.
+# The queue shows as pick-up and process start once the launch is over (read then, once).
 TIME_PARTS: tuple[tuple[str, str, str, float], ...] = (
-    ("queue_s", "queue (created → running)", "/", 0.55),
+    ("pickup_s", "pick-up (Scheduled → Pending)", "/", 0.55),
+    ("process_start_s", "process start (Pending → Running)", "\\", 0.55),
+    ("queue_unsplit_s", "queue (created → Running)", "|", 0.55),
     ("handoff_s", "hand-off (child/trigger → running)", "x", 0.75),
+    ("held_s", "held on purpose (not orchestration)", "-", 0.2),
     ("work_s", "work (HTTP + arithmetic)", "", 1.0),
     ("overhead_s", "orchestration overhead", ".", 0.35),
 )
@@ -71,11 +75,14 @@ def _layout(fig: go.Figure, title: str, **extra: object) -> go.Figure:
 
 
 def timings_figure(timings: pd.DataFrame) -> go.Figure:
-    """Stack each pattern's end-to-end time from queue, hand-off, work and overhead."""
+    """Stack each pattern's end-to-end time from queue (pick-up, process start), hand-off,
+    time held on purpose, work and overhead."""
     fig = go.Figure()
     colors = [pattern_color(p) for p in timings["pattern"]]
     labels = [plain(label) for label in timings["label"]]
     for column, name, hatch, opacity in TIME_PARTS:
+        if not timings[column].fillna(0.0).any():
+            continue  # a part no pattern has (nothing held, the queue split already) stays out
         values = timings[column].fillna(0.0).round(3).tolist()
         fig.add_bar(
             x=labels,

@@ -131,14 +131,21 @@ def timeline_frame(report: LaunchReport) -> pd.DataFrame:
 
 
 def timings_frame(items: Iterable[Entry]) -> pd.DataFrame:
-    """Return each pattern's time split: queue, hand-off, work, overhead and end-to-end."""
-    rows = [
-        {"label": e.label, "pattern": e.pattern, "launch": e.launch_id}
-        | e.report.timings.model_dump()
-        for e in items
-    ]
-    columns = ["label", "pattern", "launch", "end_to_end_s", "queue_s", "execution_s",
-               "handoff_s", "work_s", "overhead_s"]  # fmt: skip
+    """Return each pattern's time split: queue (pick-up, process start), hand-off, held on
+    purpose, work, overhead and end-to-end."""
+    rows = []
+    for e in items:
+        t = e.report.timings
+        split = t.pickup_s is not None and t.process_start_s is not None
+        # The queue not split yet (the split is read once the launch is over), else ~0.
+        rest = (t.queue_s or 0.0) - (
+            (t.pickup_s or 0.0) + (t.process_start_s or 0.0) if split else 0.0
+        )
+        rows.append({"label": e.label, "pattern": e.pattern, "launch": e.launch_id}
+                    | t.model_dump() | {"queue_unsplit_s": round(max(rest, 0.0), 3)})  # fmt: skip
+    columns = ["label", "pattern", "launch", "end_to_end_s", "queue_s", "pickup_s",
+               "process_start_s", "queue_unsplit_s", "execution_s", "handoff_s", "held_s",
+               "work_s", "overhead_s"]  # fmt: skip
     return pd.DataFrame(rows, columns=columns).astype({c: "float64" for c in columns[3:]})
 
 
