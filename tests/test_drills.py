@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from patternlab import views
 from patternlab.launch import PATTERNS, launch, wait_for_launch
 from patternlab.launch.drills import documented, drill_outcome
 
@@ -21,6 +22,17 @@ def test_every_pattern_behaves_as_documented_under_the_drill(drilled):
     for p in drilled.patterns:
         outcome = drill_outcome(p, drilled.drill)
         assert outcome.matches, outcome
+
+
+def test_no_drill_raises_a_false_separation_flag(drilled):
+    """Under each drill the separation table flags no pattern: a trait whose runs never ran
+    (the upstream drill's children) is "not observed", not "observed and different"."""
+    for entry in views.entries([drilled]):
+        assert views.mismatches(entry) == [], (entry.pattern, entry.report.separation)
+    if drilled.drill == "upstream":
+        unseen = {p.pattern: p.separation.not_observed for p in drilled.patterns}
+        assert unseen["subflows"] == ["conceptual"]
+        assert unseen["deployments"] == ["conceptual", "execution"]
 
 
 def test_transient_failure_shows_a_retry_in_every_pattern(lab_backend):

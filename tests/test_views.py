@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from patternlab import views
-from patternlab.launch import PATTERNS, HistoryRow, LaunchReport
+from patternlab.launch import PATTERNS, FlowRunInfo, HistoryRow, LaunchReport
+from patternlab.launch.metrics import build_pattern_report
 from patternlab.views import failures as views_failures
 from patternlab.views import stats as views_stats
 from tests.helpers import (
@@ -84,6 +85,49 @@ def test_counts_frame_counts_runs_tasks_and_processes():
     frame = views.counts_frame(views.entries([build_report()]))
     assert frame["flow_runs"].tolist() == [1, 3, 2, 2]
     assert frame["task_runs"].tolist() == [2, 6, 4, 4]
+
+
+def _deployments_report(*, child_ran: bool) -> LaunchReport:
+    """Return a finished deployments launch whose parent failed (the upstream drill), with or
+    without a child run that ran in the parent's own process."""
+    parent = FlowRunInfo(
+        id="p", name="p", flow="deployments-parent", state="Failed", status="failed", pid=7,
+        host="h", created=T0, start=T0 + timedelta(seconds=1), end=T0 + timedelta(seconds=2),
+    )  # fmt: skip
+    runs = [parent]
+    if child_ran:
+        runs.append(parent.model_copy(update={
+            "id": "c", "flow": "average-commits-child", "role": "deployment-child",
+            "parent_id": "p", "state": "Completed", "status": "completed"}))  # fmt: skip
+    now = T0 + timedelta(seconds=60)
+    pattern = build_pattern_report("deployments", runs, None, now=now, variant="wait")
+    return LaunchReport(launch_id="drill0000001", repo="o/r", source="snapshot", done=True,
+                        drill="upstream", patterns=[pattern])  # fmt: skip
+
+
+def test_a_trait_whose_runs_never_ran_is_not_observed_rather_than_different():
+    """Under the upstream drill the deployments child never runs: conceptual and execution are
+    "not observed (the run that would show it did not run)", not flagged as differing."""
+    report = _deployments_report(child_ran=False)
+    (entry,) = views.entries([report])
+    assert report.patterns[0].separation.not_observed == ["conceptual", "execution"]
+    frame = views.separation_frame([entry]).iloc[0]
+    assert frame["matches docs"] == "yes (not observed: conceptual, execution)"
+    assert frame["conceptual"] == frame["execution"] == "– not observed"
+    assert frame["awareness"] == "✗"
+    assert views.mismatches(entry) == []
+    assert views.unobserved(entry) == [
+        "conceptual: not observed (the run that would show it did not run)",
+        "execution: not observed (the run that would show it did not run)",
+    ]
+
+
+def test_a_trait_observed_and_different_is_still_flagged():
+    """A child that ran in its parent's process is observed, and differs from the docs."""
+    (entry,) = views.entries([_deployments_report(child_ran=True)])
+    assert entry.report.separation.not_observed == []
+    assert views.separation_frame([entry]).iloc[0]["matches docs"] == "NO: execution"
+    assert views.mismatches(entry) == ["execution: observed no, documented yes"]
 
 
 def test_separation_frame_flags_an_observation_that_differs_from_the_docs():

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from patternlab.launch.catalog import PATTERN_INFO
 from patternlab.launch.expect import TRIGGER_GRACE_S, entry_of, pending_reason
 from patternlab.launch.models import (
     FlowRunInfo,
@@ -83,15 +84,25 @@ def compute_timings(runs: list[FlowRunInfo]) -> Timings:
     )
 
 
-def observe_separation(runs: list[FlowRunInfo]) -> Separation:
-    """Observe separations: flows, OS processes, and runs started by an automation."""
+def observe_separation(runs: list[FlowRunInfo], pattern: str | None = None) -> Separation:
+    """Observe separations: flows, OS processes, and runs started by an automation.
+
+    A trait the pattern is documented to show counts as not observed (rather than observed
+    absent) when none of the runs that would show it ran: only the entry run did.
+    """
     flows = {r.flow for r in runs}
     processes = {(r.host, r.pid) for r in runs if r.pid is not None}
-    return Separation(
-        conceptual=len(flows) > 1,
-        execution=len(processes) > 1,
-        awareness=any(r.created_by == "automation" for r in runs),
-    )
+    seen = {
+        "conceptual": len(flows) > 1,
+        "execution": len(processes) > 1,
+        "awareness": any(r.created_by == "automation" for r in runs),
+    }
+    info = PATTERN_INFO.get(pattern or "")
+    others_ran = any(r.role != "entry" and (r.start or r.pid) for r in runs)
+    unseen = []
+    if info is not None and not others_ran:
+        unseen = [t for t, doc in zip(seen, info.documented, strict=True) if doc and not seen[t]]
+    return Separation(**seen, not_observed=unseen)
 
 
 def _errors(pattern: str, runs: list[FlowRunInfo], done: bool) -> list[str]:
@@ -149,7 +160,7 @@ def build_pattern_report(
         flow_runs=runs,
         task_runs=sum(r.task_runs for r in runs),
         processes=len({(r.host, r.pid) for r in runs if r.pid is not None}),
-        separation=observe_separation(runs),
+        separation=observe_separation(runs, pattern),
         timings=compute_timings(runs),
         variant=variant,
         alert=_alert_note(runs, window_s) if pattern == "events" else None,

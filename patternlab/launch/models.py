@@ -101,6 +101,9 @@ class Separation(BaseModel):
     conceptual: bool
     execution: bool
     awareness: bool
+    # Traits documented for the pattern that could not be observed: the runs that would show
+    # them (a subflow, child or triggered run) did not run, e.g. after a failing entry step.
+    not_observed: list[str] = Field(default_factory=list)
 
 
 class Timings(BaseModel):

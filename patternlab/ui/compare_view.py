@@ -53,6 +53,8 @@ def _show_separation(items: list[views.Entry]) -> None:
             st.warning(
                 f"**{e.label}** differs from the documentation — {line}", icon=":material/flag:"
             )
+        for line in views.unobserved(e):  # not a difference: nothing ran that could show it
+            st.info(f"**{e.label}** — {line}", icon=":material/visibility_off:")
 
 
 def _show_stats(items: list[views.Entry], notes: list[str]) -> None:

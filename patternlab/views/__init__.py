@@ -20,6 +20,7 @@ from patternlab.views.frames import (
     timeline_frame,
     timings_frame,
     unique_launches,
+    unobserved,
     waiting_runs,
 )
 from patternlab.views.labels import Entry, entries, escape_md, pattern_title
@@ -28,5 +29,5 @@ __all__ = [
     "END_TO_END_S", "ENTRY_RUN_S", "TRAITS", "Entry", "counts_frame", "documented_frame",
     "elapsed_s", "entries", "escape_md", "flow_excerpt", "history_frame", "launch_state",
     "mismatches", "pattern_title", "run_tree_frame", "separation_frame", "timeline_frame",
-    "timings_frame", "unique_launches", "waiting_runs",
+    "timings_frame", "unique_launches", "unobserved", "waiting_runs",
 ]  # fmt: skip

@@ -159,35 +159,61 @@ def counts_frame(items: Iterable[Entry]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["label", "pattern", "flow_runs", "task_runs", "processes"])
 
 
+NOT_OBSERVED = "not observed"
+NOT_OBSERVED_WHY = "the run that would show it did not run"
+
+
 def mismatches(entry: Entry) -> list[str]:
-    """List the traits whose observation differs from the documented separation."""
+    """List the traits observed to differ from the documented separation.
+
+    A trait that could not be observed (the runs that would show it did not run) is not a
+    difference: `unobserved` lists those.
+    """
     info = PATTERN_INFO.get(entry.pattern)
     if info is None:
         return []
-    observed = entry.report.separation.model_dump()
+    sep = entry.report.separation
+    observed = sep.model_dump()
     return [
         f"{trait}: observed {'yes' if observed[trait] else 'no'}, "
         f"documented {'yes' if documented else 'no'}"
         for trait, documented in zip(TRAITS, info.documented, strict=True)
-        if observed[trait] != documented
+        if observed[trait] != documented and trait not in sep.not_observed
     ]
 
 
+def unobserved(entry: Entry) -> list[str]:
+    """List the documented traits a pattern could not show, with why (its other runs never ran)."""
+    sep = entry.report.separation
+    when = "did not run" if entry.report.done else "has not run yet"
+    return [
+        f"{trait}: {NOT_OBSERVED} (the run that would show it {when})" for trait in sep.not_observed
+    ]
+
+
+def _separation_cell(observed: bool, documented: bool, unseen: bool, done: bool) -> str:
+    """Show one trait: ✓/✗, "not observed" when it could not be, the docs where they differ."""
+    if unseen:
+        return f"– {NOT_OBSERVED}" + ("" if done else " yet")
+    cell = "✓" if observed else "✗"
+    return cell if observed == documented else f"{cell}  (documented {'✓' if documented else '✗'})"
+
+
 def separation_frame(items: Iterable[Entry]) -> pd.DataFrame:
-    """Return observed separation per pattern (✓/✗), with the documented value where it differs."""
+    """Return observed separation per pattern (✓/✗ or not observed), the docs where they differ."""
     rows = []
     for e in items:
-        observed = e.report.separation.model_dump()
+        sep = e.report.separation
+        observed = sep.model_dump()
         row: dict[str, object] = {"label": e.label, "pattern": e.pattern}
         for trait, doc in zip(TRAITS, PATTERN_INFO[e.pattern].documented, strict=True):
-            cell = "✓" if observed[trait] else "✗"
-            row[trait] = (
-                cell if observed[trait] == doc else f"{cell}  (documented {'✓' if doc else '✗'})"
-            )
-        found = mismatches(e)
-        row["matches docs"] = (
-            "yes" if not found else "NO: " + ", ".join(f.split(":")[0] for f in found)
-        )
+            unseen = trait in sep.not_observed
+            row[trait] = _separation_cell(observed[trait], doc, unseen, e.report.done)
+        found = [f.split(":")[0] for f in mismatches(e)]
+        verdict = "yes" if not found else "NO: " + ", ".join(found)
+        if sep.not_observed:
+            verdict += f" ({NOT_OBSERVED}: {', '.join(sep.not_observed)})"
+        row["matches docs"] = verdict
         rows.append(row)
     return pd.DataFrame(rows, columns=["label", "pattern", *TRAITS, "matches docs"])
 
