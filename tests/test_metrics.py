@@ -152,3 +152,24 @@ def test_queue_splits_into_pick_up_and_process_start():
     t = compute_timings([run])
     assert (t.queue_s, t.pickup_s, t.process_start_s) == (1.5, 0.4, 1.1)
     assert compute_timings([_run("monoflow", 0, 1.5, 3)]).pickup_s is None
+
+
+def test_a_failed_upstream_settles_the_pattern_at_once():
+    """After the events upstream failed the pattern says Failed at once, with the alert it still
+    waits for as pending detail, and the trigger note says when the alert is due."""
+    runs = [_run("events-upstream", 0, 1, 2, state="Failed", message="boom")]
+    report = build_pattern_report("events", runs, None, now=_at(5), window_s=10)
+    assert (report.state, report.status, report.done) == ("Failed", "failed", False)
+    assert report.pending == "waiting for the proactive alert"
+    assert report.alert == (
+        "due: the upstream ended Failed, so no Completed event will come; the alert fires when "
+        "its 10 s window ends at 12:00:11 UTC"
+    )
+
+
+def test_a_running_upstream_is_watched_until_its_deadline():
+    """While the upstream runs, the trigger note names the moment its window ends."""
+    runs = [_run("events-upstream", 0, 1, None)]
+    report = build_pattern_report("events", runs, None, now=_at(3), window_s=10)
+    assert report.state == "Running"
+    assert report.alert == "watching: the upstream must complete within 10 s (by 12:00:11 UTC)"

@@ -10,6 +10,7 @@ import pytest
 from patternlab import views
 from patternlab.launch import PATTERNS, FlowRunInfo, HistoryRow, LaunchReport
 from patternlab.launch.metrics import build_pattern_report
+from patternlab.views import charts
 from patternlab.views import failures as views_failures
 from patternlab.views import stats as views_stats
 from tests.helpers import (
@@ -374,3 +375,34 @@ def test_flow_excerpt_starts_at_the_first_definition():
         '"""Doc."""\n\nfrom prefect import flow\n\n\n@flow(name="x")\ndef x() -> None:\n    pass\n'
     )
     assert views.flow_excerpt(source) == (6, '@flow(name="x")\ndef x() -> None:\n    pass')
+
+
+def test_the_proactive_alert_run_is_shown_as_an_alert():
+    """The alert's Completed run reads "Alert fired" in its own colour, not as a green Completed,
+    in the run tree and on the timeline."""
+    report = build_report(patterns=["events"])
+    add_alert_run(report.patterns[0])
+    tree = views.run_tree_frame(report.patterns[0], T0 + timedelta(seconds=20))
+    alert = tree[tree["role"] == "alert"].iloc[0]
+    assert (alert["state"], alert["status"]) == ("Alert fired (Completed)", "alert")
+    timeline = views.timeline_frame(report)
+    assert timeline["status"].tolist() == ["completed", "completed", "alert"]
+
+
+def test_the_timeline_marks_the_alert_windows_end():
+    """The events upstream's window end (its start plus the window) is marked on the timeline."""
+    report = build_report(patterns=["monoflow", "events"])
+    marks = views.alert_deadlines(report, 10)
+    assert marks == [("alert window ends (10 s after the upstream started)",
+                      T0 + timedelta(seconds=11))]  # fmt: skip
+    fig = charts.timeline_figure(views.timeline_frame(report), T0, marks)
+    assert [s.x0 for s in fig.layout.shapes] == [T0 + timedelta(seconds=11)]
+    assert fig.layout.annotations[0].text == "alert window ends (10 s after the upstream started)"
+
+
+def test_a_launch_with_a_failed_pattern_says_failed_before_its_last_run():
+    """A launch whose outcome is settled (a pattern failed) says so while runs are still due."""
+    report = build_report(patterns=["events"])
+    report.done = False
+    report.patterns[0].state = "Failed"
+    assert views.launch_state(report) == "Failed · runs still due"

@@ -11,6 +11,7 @@ from typing import Any
 
 from patternlab.launch.catalog import FLOW_ROLES, PATTERN_INFO, PatternInfo
 from patternlab.launch.drills import DRILL_LABELS, DRILLS, DrillOutcome, drill_outcome
+from patternlab.launch.metrics import alert_deadline
 from patternlab.launch.models import (
     FINAL_STATUSES,
     PATTERNS,
@@ -40,7 +41,8 @@ __all__ = [
     "DRILLS", "DRILL_LABELS", "FINAL_STATUSES", "FLOW_ROLES", "PATTERNS", "PATTERN_INFO",
     "Contributor", "DrillOutcome", "FlowRunInfo", "HistoryPage", "HistoryRow", "LaunchReport",
     "Pattern", "PatternInfo", "PatternReport", "RepoStats", "Role", "Separation", "Status",
-    "Timings", "WeekCommits", "LaunchSource", "check_source", "drill_outcome", "resolve_source",
+    "Timings", "WeekCommits", "LaunchSource", "alert_deadline", "check_source", "drill_outcome",
+    "resolve_source",
     *_LAZY,
 ]  # fmt: skip
 

@@ -16,10 +16,10 @@ Definitions (also in docs/metrics.md):
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from patternlab.launch.catalog import PATTERN_INFO
-from patternlab.launch.expect import TRIGGER_GRACE_S, entry_of, pending_reason
+from patternlab.launch.expect import TRIGGER_GRACE_S, entry_of, missed_window, pending_reason
 from patternlab.launch.models import (
     FlowRunInfo,
     PatternReport,
@@ -124,15 +124,34 @@ def _errors(pattern: str, runs: list[FlowRunInfo], done: bool) -> list[str]:
     return errors
 
 
+def alert_deadline(runs: list[FlowRunInfo], window_s: float) -> datetime | None:
+    """Return when the proactive trigger's window ends: the upstream's start plus the window."""
+    entry = entry_of(runs)
+    if entry is None or entry.start is None:
+        return None
+    return entry.start + timedelta(seconds=window_s)
+
+
 def _alert_note(runs: list[FlowRunInfo], window_s: int) -> str:
-    """Say what the proactive trigger did for this launch."""
+    """Say what the proactive trigger did for this launch, or what it will do and when."""
     alert = next((r for r in runs if r.role == "alert"), None)
     if alert is not None:
         return f"fired ({alert.state}): upstream did not complete within {window_s} s"
     entry = entry_of(runs)
-    if entry is not None and entry.status == "completed":
+    deadline = alert_deadline(runs, window_s)
+    if entry is None or deadline is None:
+        return "watching: the upstream has not started yet"
+    at = f"{deadline:%H:%M:%S} UTC"
+    if entry.final and entry.status != "completed":
+        return (
+            f"due: the upstream ended {entry.state}, so no Completed event will come; the alert "
+            f"fires when its {window_s} s window ends at {at}"
+        )
+    if entry.final and missed_window(entry, entry.end or entry.start, window_s):
+        return f"due: the upstream completed after its {window_s} s window, which ended at {at}"
+    if entry.final:
         return f"not fired: upstream completed within {window_s} s"
-    return "watching: the upstream has not completed yet"
+    return f"watching: the upstream must complete within {window_s} s (by {at})"
 
 
 def build_pattern_report(
@@ -149,13 +168,15 @@ def build_pattern_report(
     reason = pending_reason(pattern, runs, now, window_s)
     done = reason is None
     errors = _errors(pattern, runs, done)
-    failed = done and bool(errors)
+    # A run that failed settles the outcome at once, though runs may still be due (the alert).
+    failed = bool(errors)
     state = "Failed" if failed else ("Completed" if done else "Running")
     return PatternReport(
         pattern=pattern,
         state=state,
         status="failed" if failed else ("completed" if done else "running"),
         done=done,
+        pending=reason,
         stats=stats,
         flow_runs=runs,
         task_runs=sum(r.task_runs for r in runs),

@@ -124,9 +124,12 @@ class PatternReport(BaseModel):
     """What one pattern did in one launch."""
 
     pattern: Pattern
-    state: str  # "Running" until every expected run is final; then "Completed" or "Failed"
+    # "Failed" as soon as a run failed (settled, though runs may still be due); else "Running"
+    # until every expected run is final, then "Completed".
+    state: str
     status: Status
     done: bool
+    pending: str | None = None  # what the pattern still waits for, e.g. "waiting for the alert"
     stats: RepoStats | None = None
     flow_runs: list[FlowRunInfo] = Field(default_factory=list)
     task_runs: int = 0

@@ -6,6 +6,7 @@ import streamlit as st
 
 from patternlab import views
 from patternlab.launch import LaunchReport
+from patternlab.settings import get_settings
 from patternlab.ui import backend_panel, reads, runs
 from patternlab.ui.page_setup import now, show_error
 from patternlab.views import charts
@@ -50,11 +51,13 @@ def show_launch(report: LaunchReport) -> None:
     for line in views.waiting_runs(report, when):
         st.warning(f"{line}: is the runner up? See the sidebar.", icon=":material/hourglass_top:")
     for p in report.patterns:
-        st.markdown(f"#### {views.pattern_title(p.pattern)} — {p.state}")
+        still = f" · {views.escape_md(p.pending)}" if p.pending and not p.done else ""
+        st.markdown(f"#### {views.pattern_title(p.pattern)} — {p.state}{still}")
         runs.show_pattern_run(
             p, when, key=f"launch-{p.pattern}", with_code=st.session_state.get("launch_code", False)
         )
-    figure = charts.timeline_figure(views.timeline_frame(report), when)
+    marks = views.alert_deadlines(report, get_settings().alert_window_s)
+    figure = charts.timeline_figure(views.timeline_frame(report), when, marks)
     st.plotly_chart(figure, key="launch-timeline")
     _show_stats(report)
     if report.done:

@@ -8,6 +8,7 @@ from patternlab.views.frames import (
     END_TO_END_S,
     ENTRY_RUN_S,
     TRAITS,
+    alert_deadlines,
     counts_frame,
     documented_frame,
     elapsed_s,
@@ -26,7 +27,8 @@ from patternlab.views.frames import (
 from patternlab.views.labels import Entry, entries, escape_md, pattern_title
 
 __all__ = [
-    "END_TO_END_S", "ENTRY_RUN_S", "TRAITS", "Entry", "counts_frame", "documented_frame",
+    "END_TO_END_S", "ENTRY_RUN_S", "TRAITS", "Entry", "alert_deadlines",
+    "counts_frame", "documented_frame",
     "elapsed_s", "entries", "escape_md", "flow_excerpt", "history_frame", "launch_state",
     "mismatches", "pattern_title", "run_tree_frame", "separation_frame", "timeline_frame",
     "timings_frame", "unique_launches", "unobserved", "waiting_runs",

@@ -7,6 +7,7 @@ colours for run states (ui-v2's STATE_COLORS), so the lab's views look like Pref
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from datetime import datetime
 
 import pandas as pd
@@ -31,6 +32,8 @@ STATE_COLORS: dict[str, str] = {
     "pending": "#8E8093",
     "scheduled": "#E08504",
     "unknown": "#9CA3AF",
+    # Not a Prefect state: the proactive alert's run, shown as an alert, not as a green Completed.
+    "alert": "#A21CAF",
 }
 WAITING_COLOR = "#D1D5DB"
 # Parts of end-to-end time: (column, legend name, hatch, opacity). Bars keep their pattern's colour;
@@ -131,11 +134,27 @@ def counts_figure(counts: pd.DataFrame) -> go.Figure:
     return _layout(fig, "What ran", barmode="group", yaxis={"title": {"text": "count"}})
 
 
-def timeline_figure(timeline: pd.DataFrame, now: datetime) -> go.Figure:
-    """Draw each run as a Gantt bar: waiting (grey) then running/final in Prefect's state colour."""
+def timeline_figure(
+    timeline: pd.DataFrame, now: datetime, marks: Sequence[tuple[str, datetime]] = ()
+) -> go.Figure:
+    """Draw each run as a Gantt bar: waiting (grey) then running/final in Prefect's state colour;
+    `marks` are moments drawn as dashed lines (the alert window's end)."""
     fig = go.Figure()
     if timeline.empty:
         return _layout(fig, "Timeline (no runs yet)")
+    for label, at in marks:
+        fig.add_shape(
+            type="line",
+            x0=at,
+            x1=at,
+            y0=0,
+            y1=1,
+            yref="paper",
+            line={"color": STATE_COLORS["alert"], "dash": "dash", "width": 1.5},
+        )
+        fig.add_annotation(x=at, y=1, yref="paper", text=plain(label), showarrow=False,
+                           xanchor="left", yanchor="bottom", font={"size": 10,
+                           "color": STATE_COLORS["alert"]})  # fmt: skip
     # A square in the pattern's colour ties each row to its pattern, as in every other chart.
     rows = [
         f"{plain(row)} <span style='color:{pattern_color(p)}'>■</span>"

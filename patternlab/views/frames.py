@@ -15,6 +15,7 @@ from patternlab.launch import (
     HistoryRow,
     LaunchReport,
     PatternReport,
+    alert_deadline,
 )
 from patternlab.views.failures import retries_label, short_message
 from patternlab.views.labels import Entry, pattern_title
@@ -38,11 +39,23 @@ def flow_excerpt(source: str) -> tuple[int, str]:
     return first + 1, "\n".join(lines[first:])
 
 
+ALERT_STATE = "Alert fired"
+ALERT_STATUS = "alert"  # its own colour (charts.STATE_COLORS): an alert, not one more Completed
+
+
 def launch_state(report: LaunchReport) -> str:
-    """Say how a launch as a whole is doing: Running, Completed or Failed."""
-    if not report.done:
-        return "Running"
-    return "Completed" if all(p.state == "Completed" for p in report.patterns) else "Failed"
+    """Say how a launch as a whole is doing: Running, Completed or Failed (settled at once)."""
+    if any(p.state == "Failed" for p in report.patterns):
+        return "Failed" if report.done else "Failed · runs still due"
+    return "Completed" if report.done else "Running"
+
+
+def shown_state(run: FlowRunInfo) -> tuple[str, str]:
+    """Return the state label and colour status a run is shown with: the proactive alert's
+    completed run reads as an alert, every other run as Prefect's state."""
+    if run.role == "alert" and run.status == "completed":
+        return f"{ALERT_STATE} ({run.state})", ALERT_STATUS
+    return run.state, run.status
 
 
 def elapsed_s(report: LaunchReport, now: datetime) -> float | None:
@@ -85,12 +98,13 @@ def run_tree_frame(report: PatternReport, now: datetime) -> pd.DataFrame:
     for depth, run in _tree_order(report.flow_runs):
         mark = "⇢ " if run.created_by == "automation" else ("↳ " if depth else "")
         waited = (run.start or now) - run.created
+        state, status = shown_state(run)
         rows.append(
             {
                 "run": "\u2003" * depth + mark + run.flow,
                 "role": run.role,
-                "state": run.state,
-                "status": run.status,
+                "state": state,
+                "status": status,
                 "retries": retries_label(run),
                 "message": short_message(run.message),
                 "task runs": run.task_runs,
@@ -121,13 +135,24 @@ def timeline_frame(report: LaunchReport) -> pd.DataFrame:
     """Return one Gantt row per flow run: label, state, created, start and end."""
     rows = [
         {"row": f"{pattern_title(p.pattern)} · {'↳ ' if depth else ''}{r.flow}",
-         "pattern": p.pattern, "state": r.state, "status": r.status, "created": r.created,
-         "start": r.start, "end": r.end}
+         "pattern": p.pattern, "state": shown_state(r)[0], "status": shown_state(r)[1],
+         "created": r.created, "start": r.start, "end": r.end}
         for p in report.patterns
         for depth, r in _tree_order(p.flow_runs)
     ]  # fmt: skip
     columns = ["row", "pattern", "state", "status", "created", "start", "end"]
     return pd.DataFrame(rows, columns=columns)
+
+
+def alert_deadlines(report: LaunchReport, window_s: float) -> list[tuple[str, datetime]]:
+    """Return where the timeline marks each events pattern's alert window ending."""
+    marks = []
+    for p in report.patterns:
+        deadline = alert_deadline(p.flow_runs, window_s) if p.pattern == "events" else None
+        if deadline is not None:
+            label = f"alert window ends ({window_s:g} s after the upstream started)"
+            marks.append((label, deadline))
+    return marks
 
 
 def timings_frame(items: Iterable[Entry]) -> pd.DataFrame:
