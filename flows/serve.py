@@ -10,7 +10,7 @@ import time
 
 from prefect import serve
 from prefect.client.orchestration import get_client
-from prefect.settings import PREFECT_API_URL
+from prefect.settings import PREFECT_API_URL, PREFECT_RUNNER_POLL_FREQUENCY
 
 from flows import adapters
 from flows.catalog import DEPLOYMENT, TAGS
@@ -63,8 +63,12 @@ def main(argv: list[str] | None = None) -> None:
             f"{API_WAIT_S:.0f} s ({type(error).__name__}: {error})."
         )
     deployments = build_deployments()
-    adapters.publish()  # the lab reads which adapters are active from the server
-    serve(*deployments, print_starting_message=False)
+    settings = get_flow_settings()
+    # A float poll (sub-second pick-up) goes to the Runner directly: Prefect's setting is an int.
+    poll = settings.runner_poll_s or PREFECT_RUNNER_POLL_FREQUENCY.value()
+    # The lab reads which adapters are active, and the polls in force, from the server.
+    adapters.publish(query_seconds=poll, child_poll_s=settings.child_poll_s, tuning=settings.tuning)
+    serve(*deployments, print_starting_message=False, query_seconds=poll)
 
 
 if __name__ == "__main__":

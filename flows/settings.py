@@ -30,6 +30,9 @@ class FlowSettings(BaseSettings):
         default=None, validation_alias=AliasChoices("GITHUB_TOKEN", "github_token")
     )
     child_poll_s: float = Field(default=0.25, gt=0, le=30)
+    # The runner's poll for scheduled runs, in seconds (a float: Prefect's Runner takes one);
+    # None: Prefect's own PREFECT_RUNNER_POLL_FREQUENCY (an int, 10 s by default).
+    runner_poll_s: float | None = Field(default=None, ge=0.05, le=60)
     alert_window_s: int = Field(default=10, ge=10, le=3600)
     # Off: Prefect's defaults everywhere, adapters included (the benchmark's "stock" backend).
     tuning: bool = True

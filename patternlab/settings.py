@@ -36,7 +36,8 @@ class LabSettings(FlowSettings):
     home: Path = Field(default_factory=_default_home)
     db: Literal["postgres", "sqlite"] = "postgres"
     port: int = Field(default=4200, ge=1024, le=65535)
-    runner_poll_s: int = Field(default=1, ge=1, le=60)
+    # The embedded runner's poll (docs/performance.md: sub-second pick-up and its API load).
+    runner_poll_s: float = Field(default=1.0, ge=0.05, le=60)
     # The module the embedded runner runs with `python -m`; tests point it at a stand-in.
     runner_module: str = Field(default="flows.serve", pattern=r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
     prefect_api_url: str | None = Field(

@@ -10,13 +10,18 @@ import json
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
+import psutil
 import pytest
 
-from patternlab.bench import measure, report
+from patternlab.bench import dashboard, measure, report, run
+from patternlab.bench.config import read_config
 from patternlab.launch import PATTERNS, FlowRunInfo
+from patternlab.settings import LabSettings, get_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -138,6 +143,14 @@ def test_bench_smoke_has_the_documented_shape(smoke):
     assert set(smoke["ratios"]) == set(PATTERNS)
     assert set(smoke["dashboard"]) >= DASHBOARD_KEYS, smoke["dashboard"].get("error")
     assert {t["target"] for t in smoke["targets"]} == {t[0] for t in report.TARGETS}
+    stock, tuned = smoke["backends"]["stock"], smoke["backends"]["tuned"]
+    assert stock["server_env"]["database"].startswith("sqlite+aiosqlite")
+    assert stock["runner_env"]["PATTERNLAB_TUNING"] == "off"
+    assert all(s.startswith("off: ") for s in stock["runner_published"]["adapters"].values())
+    assert stock["runner_published"]["query_seconds"] == 10
+    assert tuned["server_env"]["database"].startswith("postgresql+asyncpg")
+    assert smoke["adapters"]["tuned"] == {"heartbeat_exit": "active", "forked_starts": "active"}
+    assert len(smoke["warmup"]) == 2 * len(PATTERNS)
 
 
 def test_bench_smoke_completed_every_pattern_on_every_backend(smoke):
@@ -148,3 +161,97 @@ def test_bench_smoke_completed_every_pattern_on_every_backend(smoke):
         check = smoke["concurrency"][name]
         assert check.get("launches") == 20, check
     assert smoke["concurrency"]["tuned"]["completed"] == 20
+
+
+def test_memory_fails_loudly_when_a_pid_file_is_missing(tmp_path):
+    """A backend part without a pid file fails the memory measure with a message, not 0 MB."""
+    settings = LabSettings(home=tmp_path, prefect_api_url=None)
+    with pytest.raises(dashboard.MeasureError, match="server's pid file is missing"):
+        dashboard.resident_mb(os.getpid(), settings)
+
+
+def test_memory_of_a_process_that_cannot_be_read_fails_the_measure():
+    """A process that exists but cannot be read fails the measure; one that just ended is 0."""
+
+    class Unreadable:
+        pid = 4242
+
+        def memory_info(self):
+            raise psutil.AccessDenied(4242)
+
+    class Ended(Unreadable):
+        def memory_info(self):
+            raise psutil.NoSuchProcess(4242)
+
+    with pytest.raises(dashboard.MeasureError, match="rss of pid 4242 cannot be read"):
+        dashboard._mem(psutil, Unreadable(), "rss")
+    assert dashboard._mem(psutil, Ended(), "rss") == 0.0
+
+
+class FakeWorker:
+    """Stands in for a benchmark worker: records requests, answers like a completed run."""
+
+    def __init__(self, name: str, calls: list) -> None:
+        self.name, self.calls, self.status, self.settings = name, calls, {}, LabSettings()
+
+    def ask(self, op: str, **args):
+        self.calls.append((self.name, op, args.get("pattern")))
+        return {"completed": True, "state": "Completed", "end_to_end_s": 1.0, "poll_ms": 1.0}
+
+
+def test_warm_and_cold_starts_are_the_median_of_three_samples(monkeypatch, tmp_path):
+    """The dashboard step starts the app three times warm and three times cold (each on a fresh
+    home), reports the medians, and reads memory once."""
+    started, usable = [], iter([3.0, 9.0, 4.0, 20.0, 12.0, 15.0])
+    monkeypatch.setattr(
+        dashboard,
+        "start_app",
+        lambda env, log: (
+            started.append(env["PATTERNLAB_HOME"]) or SimpleNamespace(pid=1),
+            {"usable_s": next(usable)},
+        ),
+    )
+    monkeypatch.setattr(dashboard, "stop_app", lambda proc: None)
+    monkeypatch.setattr(dashboard, "resident_mb", lambda pid, s: {"rss_mb": 800.0})
+    monkeypatch.setattr(run, "stop_backend", lambda s: [])
+    workers = {"tuned": FakeWorker("tuned", [])}
+    out = run._dashboard(workers, "o/r", tmp_path, 3, lambda line: None)
+    assert (out["warm_start_s"], out["warm"]["samples"]) == (4.0, [3.0, 9.0, 4.0])
+    assert (out["cold_start_s"], out["cold"]["samples"]) == (15.0, [20.0, 12.0, 15.0])
+    assert out["rss_mb"] == 800.0
+    cold_homes = started[3:]
+    assert len(set(cold_homes)) == 3  # every cold start on a home of its own
+
+
+def test_both_backends_get_the_same_unmeasured_warm_up_first(monkeypatch):
+    """Before any measured run, each pattern runs once on each backend, and is not measured."""
+    calls: list = []
+    workers = {name: FakeWorker(name, calls) for name in ("tuned", "stock")}
+
+    @contextmanager
+    def fake_backends(scratch, say):
+        yield workers
+
+    monkeypatch.setattr(run, "_backends", fake_backends)
+    monkeypatch.setattr(run, "read_config", lambda s: {})
+    monkeypatch.setattr(run, "_dashboard", lambda *a: {})
+    monkeypatch.setattr(run, "plain_run", lambda repo: {"completed": True, "end_to_end_s": 0.1})
+    result = run.run_bench(repeat=1, concurrent_n=2)
+    runs = [c for c in calls if c[1] == "run"]
+    warmup = runs[: 2 * len(PATTERNS)]
+    assert sorted((w[0], w[2]) for w in warmup) == sorted(
+        (b, p) for b in ("tuned", "stock") for p in PATTERNS
+    )
+    assert len(result["warmup"]) == 2 * len(PATTERNS)
+    assert len([r for r in result["runs"] if r["backend"] != "plain"]) == 2 * len(PATTERNS)
+
+
+def test_a_running_backends_configuration_is_read_back(lab_backend):
+    """The benchmark reads what the tuned backend runs with from its processes and its server."""
+    config = read_config(get_settings())
+    assert config["server_prefect"] == "3.9.1"
+    assert config["server_env"]["database"].startswith("postgresql+asyncpg://postgres@/prefect")
+    assert config["runner_env"]["PATTERNLAB_TUNING"] == "on"
+    published = config["runner_published"]
+    assert published["query_seconds"] == float(config["runner_env"]["PATTERNLAB_RUNNER_POLL_S"])
+    assert set(published["adapters"].values()) == {"active"}

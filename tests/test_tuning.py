@@ -30,8 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_tuned_runner_env_sets_the_fast_polls():
     """The tuned runner polls every second and run_deployment polls its child every 0.25 s."""
-    env = tuning.runner_env(LabSettings(runner_poll_s=1, child_poll_s=0.25))
-    assert env["PREFECT_RUNNER_POLL_FREQUENCY"] == "1"
+    env = tuning.runner_env(LabSettings(runner_poll_s=0.25, child_poll_s=0.25))
+    assert env["PREFECT_RUNNER_POLL_FREQUENCY"] == "1"  # Prefect's setting is an int
+    assert env["PATTERNLAB_RUNNER_POLL_S"] == "0.25"  # the Runner's query_seconds
     assert env["PATTERNLAB_CHILD_POLL_S"] == "0.25"
     assert env["PATTERNLAB_TUNING"] == "on"
 

@@ -226,8 +226,6 @@ def _start_runner(s: LabSettings, home: procs.Home, say: Progress) -> procs.Star
     say("Starting runner…")
     env = {
         "PREFECT_API_URL": api_url(s),
-        # Prefect's default 10 s poll would dominate every hand-off the lab measures.
-        "PREFECT_RUNNER_POLL_FREQUENCY": str(s.runner_poll_s),
         # The flows read the lab's settings too: give them this backend's, not the shell's.
         "PATTERNLAB_HOME": str(home.root),
         "PATTERNLAB_PORT": str(s.port),

@@ -71,15 +71,19 @@ def runner_env(settings: LabSettings) -> dict[str, str]:
     """Return the environment of the embedded runner, inherited by the flow processes it starts."""
     if not settings.tuning:
         # Prefect's own defaults, read from Prefect so a new version's defaults are honoured.
+        default_poll = _prefect_default_poll_s()
         return {
             "PATTERNLAB_TUNING": "off",
-            "PREFECT_RUNNER_POLL_FREQUENCY": str(_prefect_default_poll_s()),
+            "PREFECT_RUNNER_POLL_FREQUENCY": str(default_poll),
+            "PATTERNLAB_RUNNER_POLL_S": str(default_poll),
             "PATTERNLAB_CHILD_POLL_S": str(_run_deployment_default_poll_s()),
         }
     return {
         "PATTERNLAB_TUNING": "on",
-        # Prefect's default 10 s pick-up would dominate every hand-off the lab measures.
-        "PREFECT_RUNNER_POLL_FREQUENCY": str(settings.runner_poll_s),
+        # Prefect's default 10 s pick-up would dominate every hand-off the lab measures. The
+        # setting is an int; flows/serve.py hands the float to the Runner as query_seconds.
+        "PREFECT_RUNNER_POLL_FREQUENCY": str(max(1, round(settings.runner_poll_s))),
+        "PATTERNLAB_RUNNER_POLL_S": f"{settings.runner_poll_s:g}",
         "PATTERNLAB_CHILD_POLL_S": str(settings.child_poll_s),
     }
 

@@ -11,9 +11,11 @@ import contextlib
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -105,38 +107,57 @@ def stop_app(proc: subprocess.Popen) -> None:
             continue
 
 
-def resident_mb(app_pid: int, settings: LabSettings) -> dict[str, float | None]:
-    """Return the resident memory (RSS and PSS, MB) of app, PostgreSQL, server and runner trees."""
+class MeasureError(RuntimeError):
+    """A measure could not be taken; the message says which and why (never counted as 0)."""
+
+
+def median_of(samples: int, take: Callable[[], dict[str, Any]], key: str) -> dict[str, Any]:
+    """Take a measure `samples` times; return the median of `key`, every sample and its details."""
+    runs = [take() for _ in range(samples)]
+    values = [r[key] for r in runs]
+    return {"median": round(statistics.median(values), 2), "samples": values, "runs": runs}
+
+
+def resident_mb(app_pid: int, settings: LabSettings) -> dict[str, float]:
+    """Return the resident memory (RSS and PSS, MB) of app, PostgreSQL, server and runner trees.
+
+    Raises MeasureError when a part's pid file is missing or a process cannot be read: a part
+    that cannot be measured must not count as 0 MB.
+    """
     import psutil
 
     roots: dict[str, int | None] = {"app": app_pid}
     if settings.embedded:
         roots |= backend_pids(settings)
-    rss: dict[str, float | None] = {}
+    rss: dict[str, float] = {}
     pss_total = 0.0
     for name, pid in roots.items():
-        procs = _tree(psutil, pid)
-        rss[name] = round(sum(_mem(p, "rss") for p in procs) / 2**20, 1) if procs else None
-        pss_total += sum(_mem(p, "pss") for p in procs) / 2**20
-    known = [v for v in rss.values() if v is not None]
-    return {**rss, "rss_mb": round(sum(known), 1), "pss_mb": round(pss_total, 1)}
+        if pid is None:
+            raise MeasureError(f"memory: the {name}'s pid file is missing (in {settings.home})")
+        procs = _tree(psutil, name, pid)
+        rss[name] = round(sum(_mem(psutil, p, "rss") for p in procs) / 2**20, 1)
+        pss_total += sum(_mem(psutil, p, "pss") for p in procs) / 2**20
+    return {**rss, "rss_mb": round(sum(rss.values()), 1), "pss_mb": round(pss_total, 1)}
 
 
-def _tree(psutil: Any, pid: int | None) -> list[Any]:
-    """Return a process and its descendants (empty when it is gone)."""
-    if pid is None:
-        return []
+def _tree(psutil: Any, name: str, pid: int) -> list[Any]:
+    """Return a process and its descendants; raise MeasureError when the process is gone."""
     try:
         parent = psutil.Process(pid)
         return [parent, *parent.children(recursive=True)]
-    except psutil.Error:
-        return []
+    except psutil.Error as exc:
+        raise MeasureError(f"memory: the {name} (pid {pid}) cannot be read: {exc}") from None
 
 
-def _mem(proc: Any, kind: str) -> float:
-    """Return one memory figure of a process in bytes (0 when it cannot be read)."""
+def _mem(psutil: Any, proc: Any, kind: str) -> float:
+    """Return one memory figure of a process in bytes (0 only for a child that has just ended).
+
+    A process that exists but cannot be read (no permission for PSS) fails the measure.
+    """
     try:
         info = proc.memory_full_info() if kind == "pss" else proc.memory_info()
-        return float(getattr(info, kind, 0))
-    except Exception:  # noqa: BLE001 - psutil raises several kinds for vanished processes
-        return 0.0
+    except psutil.NoSuchProcess:
+        return 0.0  # it ended between listing and reading: it holds no memory now
+    except psutil.Error as exc:
+        raise MeasureError(f"memory: {kind} of pid {proc.pid} cannot be read: {exc}") from None
+    return float(getattr(info, kind))

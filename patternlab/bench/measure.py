@@ -30,7 +30,7 @@ MEASURED_TASKS = ("fetch_repo", "fetch_contributors", "fetch_commit_activity", "
 METRICS = (
     "end_to_end_s", "queue_s", "handoff_s", "work_s", "overhead_s", "task_call_ms",
     "subflow_call_ms", "trigger_to_scheduled_s", "trigger_to_running_s", "notice_s", "pickup_s",
-    "process_start_s",
+    "process_start_s", "cpu_s",
 )  # fmt: skip
 RUNNER_STARTED = ("entry", "deployment-child", "triggered")  # roles the runner starts a process for
 

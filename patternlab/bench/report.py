@@ -131,8 +131,25 @@ COLUMNS = (
     ("work s", "work_s"), ("overhead s", "overhead_s"), ("task ms", "task_call_ms"),
     ("subflow ms", "subflow_call_ms"), ("trig->sched s", "trigger_to_scheduled_s"),
     ("trig->run s", "trigger_to_running_s"), ("notice s", "notice_s"), ("pick-up s", "pickup_s"),
-    ("start s", "process_start_s"),
+    ("start s", "process_start_s"), ("backend cpu s", "cpu_s"),
 )  # fmt: skip
+
+
+def _config_line(config: dict[str, Any]) -> str:
+    """Say in one line what a backend ran with, as read back from it."""
+    if "error" in config:
+        return config["error"]
+    server, runner = config.get("server_env"), config.get("runner_env")
+    published = config.get("runner_published")
+    db = server.get("database") if isinstance(server, dict) else server
+    if isinstance(published, dict):
+        adapters = ", ".join(f"{k} {v}" for k, v in published.get("adapters", {}).items())
+        runner_said = f"poll {published.get('query_seconds')} s, adapters: {adapters}"
+    else:
+        runner_said = published
+    return (
+        f"Prefect {config.get('server_prefect')}, database {db}; runner env {runner}; {runner_said}"
+    )
 
 
 def format_table(result: dict[str, Any]) -> str:
@@ -146,9 +163,15 @@ def format_table(result: dict[str, Any]) -> str:
                  + ", ".join(f"{p} {v}x" for p, v in result["ratios"].items()))  # fmt: skip
     d = result["dashboard"]
     pss = (d.get("memory") or {}).get("pss_mb")
+    warm, cold = (d.get(k, {}).get("samples") for k in ("warm", "cold"))
+    memory_error = (d.get("memory") or {}).get("error")
     lines.append(f"dashboard: poll {d.get('poll_ms')} ms / {d.get('poll_api_calls')} API calls; "
-                 f"warm start {d.get('warm_start_s')} s; cold start {d.get('cold_start_s')} s; "
-                 f"RSS {d.get('rss_mb')} MB (PSS {pss} MB)")  # fmt: skip
+                 f"warm start {d.get('warm_start_s')} s (median of {warm}); cold start "
+                 f"{d.get('cold_start_s')} s (median of {cold}); RSS {d.get('rss_mb')} MB "
+                 f"(PSS {pss} MB)" + (f"; memory not measured: {memory_error}"
+                                      if memory_error else ""))  # fmt: skip
+    for name, config in result.get("backends", {}).items():
+        lines.append(f"{name} backend, read back: {_config_line(config)}")
     for name, c in result["concurrency"].items():
         lines.append(f"concurrency {name}: {c.get('completed')}/{c.get('launches')} completed in "
                      f"{c.get('wall_s')} s, lock retries {c.get('lock_retries')}")  # fmt: skip

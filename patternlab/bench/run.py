@@ -25,10 +25,12 @@ from typing import IO, Any
 
 from patternlab.backend import PROJECT_ROOT, stop_backend
 from patternlab.bench import report
+from patternlab.bench.config import read_config
 from patternlab.launch import PATTERNS
 from patternlab.settings import LabSettings, get_settings
 
 DEFAULT_REPO = "PrefectHQ/prefect"
+START_SAMPLES = 3  # warm and cold `streamlit run`: the median of this many
 Progress = Callable[[str], None]
 # Never handed to a backend that is not remote: they would pull it away from its own server.
 _PREFECT_PROCESS_VARS = ("PREFECT_API_URL", "PREFECT_API_KEY", "PREFECT_PROFILE", "PREFECT_HOME")
@@ -44,9 +46,10 @@ class BenchError(RuntimeError):
 class Worker:
     """A `python -m patternlab.bench.worker` process serving one backend."""
 
-    def __init__(self, name: str, env: dict[str, str], log: Path) -> None:
-        self.name, self.log = name, log
+    def __init__(self, name: str, settings: LabSettings, log: Path) -> None:
+        self.name, self.log, self.settings = name, log, settings
         self.status: dict[str, Any] = {}
+        env = backend_env(settings)
         with open(log, "ab") as err:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "patternlab.bench.worker"],
@@ -129,7 +132,7 @@ def _backends(scratch: Path, say: Progress) -> Iterator[dict[str, Worker]]:
     started_tuned = False
     try:
         for name, s in (("tuned", tuned_s), ("stock", stock_s)):
-            workers[name] = Worker(name, backend_env(s), scratch / f"{name}-worker.log")
+            workers[name] = Worker(name, s, scratch / f"{name}-worker.log")
             workers[name].send("up")  # both start at once: start-up is not measured
         say("starting the tuned and the stock (SQLite, Prefect defaults) backends…")
         for w in workers.values():
@@ -142,6 +145,22 @@ def _backends(scratch: Path, say: Progress) -> Iterator[dict[str, Worker]]:
         stop_backend(stock_s)
         if started_tuned:
             stop_backend(tuned_s)
+
+
+WARMUP = PATTERNS  # one unmeasured run of each pattern on each backend before any timing
+
+
+def _warm_up(workers: dict[str, Worker], repo: str, say: Progress) -> list[dict[str, Any]]:
+    """Give both backends the same unmeasured runs, so neither is timed cold (first imports,
+    first forks, caches); return what they did, for the record."""
+    rows = []
+    for pattern in WARMUP:
+        for name in ("tuned", "stock"):
+            row = workers[name].ask("run", pattern=pattern, repo=repo)
+            rows.append({"pattern": pattern, "backend": name, "completed": row["completed"],
+                         "end_to_end_s": row["end_to_end_s"]})  # fmt: skip
+            say(f"  warm-up {pattern:<11} {name:<5} {row['end_to_end_s']} s")
+    return rows
 
 
 def _runs(workers: dict[str, Worker], repeat: int, repo: str, say: Progress) -> list[dict]:
@@ -160,29 +179,48 @@ def _runs(workers: dict[str, Worker], repeat: int, repo: str, say: Progress) -> 
     return rows
 
 
-def _dashboard(workers: dict[str, Worker], repo: str, scratch: Path, say: Progress) -> dict:
-    """Measure the dashboard: one poll, warm and cold `streamlit run`, resident memory."""
+def _dashboard(
+    workers: dict[str, Worker], repo: str, scratch: Path, samples: int, say: Progress
+) -> dict:
+    """Measure the dashboard: one poll, warm and cold `streamlit run` (medians), memory."""
     from patternlab.bench import dashboard as dash
 
     say("dashboard: timing a poll of a running launch…")
-    out: dict[str, Any] = workers["tuned"].ask("poll", repo=repo)
+    out: dict[str, Any] = _recorded(lambda: workers["tuned"].ask("poll", repo=repo), say)
     tuned_s = get_settings()
-    say("dashboard: streamlit run app.py with the backend up (warm)…")
-    proc, warm = dash.start_app(backend_env(tuned_s), scratch / "app-warm.log")
-    try:
-        out |= {"warm_start_s": warm["usable_s"], "warm": warm}
-        out |= {"memory": dash.resident_mb(proc.pid, tuned_s)}
-        out["rss_mb"] = out["memory"]["rss_mb"]
-    finally:
-        dash.stop_app(proc)
-    say("dashboard: streamlit run app.py on a fresh home (cold: database created and migrated)…")
-    cold_s = LabSettings(home=scratch / "cold-home", port=dash.free_port(), prefect_api_url=None)
-    try:
-        proc, cold = dash.start_app(backend_env(cold_s), scratch / "app-cold.log")
-        dash.stop_app(proc)
-        out |= {"cold_start_s": cold["usable_s"], "cold": cold}
-    finally:
-        stop_backend(cold_s)
+    say(f"dashboard: streamlit run app.py with the backend up (warm), {samples}×…")
+    counter = iter(range(samples))
+
+    def warm() -> dict[str, Any]:
+        proc, timing = dash.start_app(
+            backend_env(tuned_s), scratch / f"app-warm-{next(counter)}.log"
+        )
+        try:
+            if "memory" not in out:  # resident memory once, idle after the first warm start
+                out["memory"] = _recorded(lambda: dash.resident_mb(proc.pid, tuned_s), say)
+        finally:
+            dash.stop_app(proc)
+        return timing
+
+    out["warm"] = dash.median_of(samples, warm, "usable_s")
+    out["warm_start_s"] = out["warm"]["median"]
+    out["rss_mb"] = out["memory"].get("rss_mb")
+    say(f"dashboard: streamlit run app.py on a fresh home (cold), {samples}×…")
+    homes = iter(range(samples))
+
+    def cold() -> dict[str, Any]:
+        n = next(homes)
+        cold_s = LabSettings(home=scratch / f"cold-home-{n}", port=dash.free_port(),
+                             prefect_api_url=None)  # fmt: skip
+        try:
+            proc, timing = dash.start_app(backend_env(cold_s), scratch / f"app-cold-{n}.log")
+            dash.stop_app(proc)
+        finally:
+            stop_backend(cold_s)
+        return timing
+
+    out["cold"] = dash.median_of(samples, cold, "usable_s")
+    out["cold_start_s"] = out["cold"]["median"]
     out["measured"] = dash.__doc__.split("\n\n")[1].replace("\n", " ")
     return out
 
@@ -211,8 +249,14 @@ def run_bench(
         scratch = Path(tempfile.mkdtemp(prefix="patternlab-bench-"))
         stack.callback(shutil.rmtree, scratch, ignore_errors=True)
         workers = stack.enter_context(_backends(scratch, say))
+        configs = {name: _recorded(lambda n=name: read_config(workers[n].settings), say)
+                   for name in workers}  # fmt: skip
+        say("warm-up: one unmeasured run of each pattern on both backends…")
+        warmup = _warm_up(workers, repo, say)
         rows = _runs(workers, repeat, repo, say)
-        dashboard = _recorded(lambda: _dashboard(workers, repo, scratch, say), say)
+        # `--repeat 1` is the smoke test (shape only): one sample; otherwise the median of 3.
+        samples = START_SAMPLES if repeat > 1 else 1
+        dashboard = _recorded(lambda: _dashboard(workers, repo, scratch, samples, say), say)
         concurrency = {}
         for name in ("tuned", "stock"):
             say(f"concurrency: {concurrent_n} subflows launches at once on {name}…")
@@ -223,6 +267,8 @@ def run_bench(
         adapters = {name: w.status.get("adapters") for name, w in workers.items()}
     result = report.assemble(rows, dashboard, concurrency)
     result["adapters"] = adapters  # as each backend's runner published them
+    result["backends"] = configs  # each backend's configuration, read back from it
+    result["warmup"] = warmup
     result["machine"] = {
         "cpus": os.cpu_count(), "python": platform.python_version(), "prefect": _prefect_version(),
         "loadavg_before": [round(x, 2) for x in load_before],

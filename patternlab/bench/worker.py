@@ -78,13 +78,40 @@ def _wait(launch_id: str, refused: list[str], timeout_s: float, poll_s: float) -
         time.sleep(poll_s)
 
 
+def backend_cpu_s() -> float | None:
+    """Return the CPU seconds the backend's processes (server, runner, PostgreSQL, with their
+    children, ended ones included) have used so far; None when they cannot be read."""
+    import psutil
+
+    total = 0.0
+    for pid in backend.backend_pids().values():
+        try:
+            procs = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+        except (psutil.Error, ValueError, TypeError):
+            return None
+        for proc in procs:
+            try:
+                t = proc.cpu_times()
+            except psutil.NoSuchProcess:
+                continue  # ended: its time is in its parent's children_* once reaped
+            except psutil.Error:
+                return None
+            total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
 def run(pattern: str, repo: str, timeout_s: float = 240.0) -> dict[str, Any]:
     """Launch one pattern, wait for it, and return its timings and the benchmark's measures."""
     refused: list[str] = []
+    cpu_before = backend_cpu_s()
     launch_id = _patiently(lambda: launch.launch([pattern], repo, "snapshot"), refused)
     report = _wait(launch_id, refused, timeout_s, poll_s=0.5)
+    cpu_after = backend_cpu_s()
     p = report.patterns[0]
     row: dict[str, Any] = {
+        # CPU the backend spent on this run (less noisy than wall time on a shared machine).
+        "cpu_s": round(cpu_after - cpu_before, 3) if None not in (cpu_before, cpu_after) else None,
+        "load1": round(os.getloadavg()[0], 2),
         "refused_503": len(refused),
         "launch_id": launch_id,
         "completed": report.done and p.state == "Completed",
