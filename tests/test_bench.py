@@ -151,6 +151,12 @@ def test_bench_smoke_has_the_documented_shape(smoke):
     assert tuned["server_env"]["database"].startswith("postgresql+asyncpg")
     assert smoke["adapters"]["tuned"] == {"heartbeat_exit": "active", "forked_starts": "active"}
     assert len(smoke["warmup"]) == 2 * len(PATTERNS)
+    steps = smoke["floor_steps"]
+    assert "error" not in steps, steps
+    assert all(steps[k] > 0 for k in ("request_s", "flow_s", "process_s", "poll_s")), steps
+    for pattern in PATTERNS:  # each pattern's floor sits between plain work and the tuned run
+        floor = smoke["floor"][pattern]
+        assert floor["plain_s"] < floor["floor_s"], floor
 
 
 def test_bench_smoke_completed_every_pattern_on_every_backend(smoke):
@@ -255,3 +261,27 @@ def test_a_running_backends_configuration_is_read_back(lab_backend):
     published = config["runner_published"]
     assert published["query_seconds"] == float(config["runner_env"]["PATTERNLAB_RUNNER_POLL_S"])
     assert set(published["adapters"].values()) == {"active"}
+
+
+def test_the_floor_prices_each_required_step_per_pattern():
+    """A pattern's floor is its runner-started runs, flows and task calls priced at the measured
+    step costs, plus the hand-off wait Prefect's design requires and the plain work."""
+    steps = {"request_s": 0.01, "flow_s": 0.1, "task_s": 0.005, "process_s": 0.2, "poll_s": 0.5,
+             "child_poll_s": 0.25}  # fmt: skip
+
+    def row(pattern, backend, **medians):
+        return {"pattern": pattern, "backend": backend,
+                **{k: {"median": v, "min": v, "max": v} for k, v in medians.items()}}  # fmt: skip
+
+    summary = [
+        row("deployments", "plain", work_s=0.05),
+        row("deployments", "tuned", runner_runs=2, flow_runs=2, task_runs=6, end_to_end_s=2.0),
+        row("deployments", "stock", end_to_end_s=20.0),
+    ]
+    found = report.floors(summary, steps)["deployments"]
+    runner = 0.5 / 2 + 4 * 0.01 + 0.2  # wait for the poll, its 4 requests, a forked process
+    expected = 2 * runner + 2 * 0.1 + 6 * 0.005 + (0.25 / 2 + 0.01) + 0.05
+    assert found["floor_s"] == pytest.approx(expected, abs=0.001)
+    assert found["distance_s"] == pytest.approx(2.0 - expected, abs=0.001)
+    assert (found["plain_s"], found["stock_s"], found["tuned_s"]) == (0.05, 20.0, 2.0)
+    assert report.floors(summary, {})["deployments"]["floor_s"] is None  # not measured: no floor

@@ -232,3 +232,12 @@ def test_the_runner_publishes_its_adapters_and_the_lab_shows_them(lab_backend):
     assert facts["prefect"] == "3.9.1"
     stale = published.adapter_states(facts, status.runner_pid + 1)
     assert set(stale.values()) == {published.UNKNOWN}
+
+
+def test_the_runner_polls_at_the_sub_second_interval_it_is_given(lab_backend):
+    """The lab's runner hands its float poll to Prefect's Runner and says so; Prefect's own
+    integer setting stays a valid int."""
+    facts = published.read_runner_facts(backend.api_url())
+    assert facts["query_seconds"] == get_settings().runner_poll_s == 0.2
+    env = tuning.runner_env(get_settings())
+    assert env["PREFECT_RUNNER_POLL_FREQUENCY"] == "1"

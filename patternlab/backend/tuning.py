@@ -33,10 +33,11 @@ TUNINGS: tuple[Tuning, ...] = (
         "PATTERNLAB_DB=sqlite runs Prefect's default database",
     ),
     Tuning(
-        "runner poll 1 s", "runner (PREFECT_RUNNER_POLL_FREQUENCY)",
+        "runner poll 0.2 s", "runner (PATTERNLAB_RUNNER_POLL_S -> Runner(query_seconds=))",
         "Prefect's runner looks for scheduled runs every 10 s; every pick-up waited ~5 s",
-        "pick-up (Scheduled -> Pending) 3.5-5.8 s -> 0.3-0.6 s per runner-started run",
-        "a supported setting; an unknown name is ignored and Prefect polls every 10 s",
+        "pick-up (Scheduled -> Pending) 3.5-5.8 s -> 0.10 s median (0.64 s at a 1 s poll); "
+        "costs 4.6 poll requests/s and ~13 % of a core on the server at idle (1/s, ~5 % at 1 s)",
+        "a documented Runner argument (a float); PREFECT_RUNNER_POLL_FREQUENCY is an int",
     ),
     Tuning(
         "run_deployment poll 0.25 s", "flows (PATTERNLAB_CHILD_POLL_S)",

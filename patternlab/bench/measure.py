@@ -30,7 +30,7 @@ MEASURED_TASKS = ("fetch_repo", "fetch_contributors", "fetch_commit_activity", "
 METRICS = (
     "end_to_end_s", "queue_s", "handoff_s", "work_s", "overhead_s", "task_call_ms",
     "subflow_call_ms", "trigger_to_scheduled_s", "trigger_to_running_s", "notice_s", "pickup_s",
-    "process_start_s", "cpu_s",
+    "process_start_s", "cpu_s", "flow_runs", "task_runs", "runner_runs",
 )  # fmt: skip
 RUNNER_STARTED = ("entry", "deployment-child", "triggered")  # roles the runner starts a process for
 
@@ -143,3 +143,27 @@ def summarise(values: Iterable[float | None]) -> dict[str, float] | None:
         "min": round(min(known), 3),
         "max": round(max(known), 3),
     }
+
+
+RUNNER_REQUESTS = 4  # the poll that finds the run, Pending, read the run, read its deployment
+
+
+def pattern_floor(steps: dict[str, float | None], counts: dict[str, float]) -> float | None:
+    """Return the floor of one pattern: its required steps priced, plus its plain work.
+
+    counts: runner_runs, flow_runs, task_runs (medians of the tuned runs), work_s (plain),
+    handoff_wait_s (what Prefect's design makes a hand-off wait: half the child poll for a
+    waiting parent, the event pipeline for a trigger).
+    """
+    needed = ("request_s", "flow_s", "task_s", "process_s", "poll_s")
+    if any(steps.get(k) is None for k in needed) or any(v is None for v in counts.values()):
+        return None
+    runner = steps["poll_s"] / 2 + RUNNER_REQUESTS * steps["request_s"] + steps["process_s"]
+    total = (
+        counts["runner_runs"] * runner
+        + counts["flow_runs"] * steps["flow_s"]
+        + counts["task_runs"] * steps["task_s"]
+        + counts["handoff_wait_s"]
+        + counts["work_s"]
+    )
+    return round(total, 3)

@@ -104,12 +104,48 @@ def evaluate(result: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def assemble(rows: list[dict], dashboard: dict, concurrency: dict) -> dict[str, Any]:
-    """Build the benchmark's result from its raw runs and checks."""
+def _handoff_wait_s(summary: list[dict], pattern: str, steps: dict[str, Any]) -> float | None:
+    """Return what Prefect's design makes a pattern's hand-off wait, priced here."""
+    if pattern == "deployments":  # run_deployment creates the child, then polls it
+        if steps.get("child_poll_s") is None or steps.get("request_s") is None:
+            return None
+        return steps["child_poll_s"] / 2 + steps["request_s"]
+    if pattern == "events":  # the event pipeline: Completed -> automation -> flow run created
+        return _median(summary, "events", "tuned", "trigger_to_scheduled_s")
+    return 0.0
+
+
+def floors(summary: list[dict], steps: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+    """Return each pattern's floor beside plain, stock and tuned, and tuned's distance to it."""
+    out = {}
+    for pattern in PATTERNS:
+        counts = {k: _median(summary, pattern, "tuned", k)
+                  for k in ("runner_runs", "flow_runs", "task_runs")}  # fmt: skip
+        counts["work_s"] = _median(summary, pattern, "plain", "work_s")
+        counts["handoff_wait_s"] = _handoff_wait_s(summary, pattern, steps)
+        floor_s = measure.pattern_floor(steps, counts)
+        tuned = _median(summary, pattern, "tuned", "end_to_end_s")
+        out[pattern] = {
+            "plain_s": counts["work_s"],
+            "floor_s": floor_s,
+            "stock_s": _median(summary, pattern, "stock", "end_to_end_s"),
+            "tuned_s": tuned,
+            "distance_s": round(tuned - floor_s, 3) if None not in (tuned, floor_s) else None,
+        }
+    return out
+
+
+def assemble(
+    rows: list[dict], dashboard: dict, concurrency: dict, steps: dict | None = None
+) -> dict[str, Any]:
+    """Build the benchmark's result from its raw runs, checks and the floor's priced steps."""
     summary = summarise_rows(rows)
+    steps = steps or {}
     result: dict[str, Any] = {
         "rows": summary,
         "ratios": ratios(summary),
+        "floor_steps": steps,
+        "floor": floors(summary, steps) if "error" not in steps else {},
         "dashboard": dashboard,
         "concurrency": concurrency,
         "runs": rows,
@@ -159,6 +195,11 @@ def format_table(result: dict[str, Any]) -> str:
         cells = " | ".join(_cell(row[k]) for _, k in COLUMNS)
         lines.append(f"{row['pattern']:<12} {row['backend']:<7} "
                      f"{row['completed']}/{row['runs']:<2} {cells}")  # fmt: skip
+    lines.append("\npattern      plain s | floor s | stock s | tuned s | tuned - floor s")
+    for pattern, f in result.get("floor", {}).items():
+        lines.append(f"{pattern:<12} " + " | ".join(
+            "-" if f[k] is None else f"{f[k]:.2f}"
+            for k in ("plain_s", "floor_s", "stock_s", "tuned_s", "distance_s")))  # fmt: skip
     lines.append("\nstock/tuned (median end-to-end): "
                  + ", ".join(f"{p} {v}x" for p, v in result["ratios"].items()))  # fmt: skip
     d = result["dashboard"]

@@ -254,6 +254,8 @@ def run_bench(
         say("warm-up: one unmeasured run of each pattern on both backends…")
         warmup = _warm_up(workers, repo, say)
         rows = _runs(workers, repeat, repo, say)
+        say("floor: pricing each step Prefect requires on the tuned backend…")
+        steps = _recorded(lambda: workers["tuned"].ask("floor"), say)
         # `--repeat 1` is the smoke test (shape only): one sample; otherwise the median of 3.
         samples = START_SAMPLES if repeat > 1 else 1
         dashboard = _recorded(lambda: _dashboard(workers, repo, scratch, samples, say), say)
@@ -265,7 +267,7 @@ def run_bench(
                 lambda a=ask: a("concurrent", repo=repo, n=concurrent_n), say
             )
         adapters = {name: w.status.get("adapters") for name, w in workers.items()}
-    result = report.assemble(rows, dashboard, concurrency)
+    result = report.assemble(rows, dashboard, concurrency, steps)
     result["adapters"] = adapters  # as each backend's runner published them
     result["backends"] = configs  # each backend's configuration, read back from it
     result["warmup"] = warmup

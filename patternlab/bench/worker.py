@@ -129,6 +129,10 @@ def run(pattern: str, repo: str, timeout_s: float = 240.0) -> dict[str, Any]:
         "trigger_to_running_s": to_running,
         "notice_s": measure.notice_s(p.flow_runs),
         **_start_phases(p),
+        # What the floor (patternlab/bench/floor.py) prices per pattern.
+        "flow_runs": len(p.flow_runs),
+        "task_runs": p.task_runs,
+        "runner_runs": len([r for r in p.flow_runs if r.role in measure.RUNNER_STARTED]),
         "pids": sorted({r.pid for r in p.flow_runs if r.pid}),
     }
     return row
@@ -257,8 +261,16 @@ def concurrent(repo: str, n: int = 20, timeout_s: float = 600.0) -> dict[str, An
     }
 
 
+def floor_steps(samples: int = 7) -> dict[str, Any]:
+    """Price each step Prefect requires on this backend (patternlab/bench/floor.py)."""
+    from patternlab.bench import floor
+
+    with _retrying_client() as client:
+        return floor.measure_steps(client, samples)
+
+
 OPS: dict[str, Callable[..., dict[str, Any]]] = {
-    "up": up, "run": run, "poll": poll, "concurrent": concurrent,
+    "up": up, "run": run, "poll": poll, "concurrent": concurrent, "floor": floor_steps,
 }  # fmt: skip
 
 
