@@ -63,11 +63,14 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _print_report(report: LaunchReport) -> None:
     """Print a human-readable report."""
-    print(f"launch {report.launch_id}  repo {report.repo}  source {report.source}")
+    where = f"pool {report.pool}" if report.pool else "serve"
+    print(f"launch {report.launch_id}  repo {report.repo}  source {report.source}  "
+          f"execution {where}")  # fmt: skip
     for p in report.patterns:
         t, s = p.timings, p.separation
         print(f"\n{p.pattern:<12} {p.state:<10} runs {len(p.flow_runs)}  tasks {p.task_runs}"
-              f"  processes {p.processes}  end-to-end {t.end_to_end_s}s  queue {t.queue_s}s"
+              f"  hosts {p.hosts}  processes {p.processes}  end-to-end {t.end_to_end_s}s"
+              f"  queue {t.queue_s}s"
               f"  hand-off {t.handoff_s}s  work {t.work_s}s  overhead {t.overhead_s}s")  # fmt: skip
         print(f"  separation: conceptual={s.conceptual} execution={s.execution} "
               f"awareness={s.awareness}" + (f"  alert: {p.alert}" if p.alert else ""))  # fmt: skip
@@ -77,7 +80,8 @@ def _print_report(report: LaunchReport) -> None:
                   f"contributors, {st.commits} commits, {st.avg_commits_per_contributor} avg "
                   f"[{st.source_note or st.source}]")  # fmt: skip
         for r in p.flow_runs:
-            print(f"    {r.role:<16} {r.flow:<26} {r.state:<10} pid={r.pid} {r.ui_url}")
+            print(f"    {r.role:<16} {r.flow:<26} {r.state:<10} host={r.host} pid={r.pid} "
+                  f"worker={r.worker or '-'} {r.ui_url}")  # fmt: skip
         for e in p.errors:
             print(f"  ! {e}")
 

@@ -46,6 +46,14 @@ def _show_separation(items: list[views.Entry]) -> None:
     st.header("Separation: observed vs documented")
     frame = views.separation_frame(items)
     st.dataframe(frame.drop(columns=["pattern"]), hide_index=True, column_config={"label": LABEL})
+    # Execution separation is observed as distinct processes, and in pool mode distinct hosts.
+    where = views.where_frame(items)
+    st.dataframe(
+        where.drop(columns=["pattern", "hosts", "processes"]),
+        hide_index=True,
+        column_config={"label": LABEL},
+        key="compare-where",
+    )
     for e in items:
         for line in views.mismatches(e):
             st.warning(

@@ -32,9 +32,12 @@ TREE_COLUMNS = {
     "task runs": st.column_config.NumberColumn("tasks", width=50),
     "started by": st.column_config.TextColumn("started by", width=90),
     "waited s": st.column_config.NumberColumn("waited s", width=70, format="%.2f"),
-    "process": st.column_config.TextColumn("process", width=80),
+    "process": st.column_config.TextColumn("host · process", width=130),
+    "worker": st.column_config.TextColumn(
+        "worker", width=110, help="The Prefect worker that started the run (pool mode)"
+    ),
 }
-OPTIONAL_TREE = ("message", "retries")  # shown only when some run has one
+OPTIONAL_TREE = ("message", "retries", "worker")  # shown only when some run has one
 NARROW_TREE = 5  # columns kept when the code sits beside the tree (they fit in half the page)
 CODE_HEIGHT_PX = 420
 ISOLATION_NAMES = {
@@ -82,7 +85,7 @@ def show_errors(report: PatternReport) -> None:
 def _caption(report: PatternReport) -> str:
     """Sum a pattern's runs up in one line."""
     caption = f"{len(report.flow_runs)} flow runs · {report.task_runs} task runs · "
-    caption += f"{report.processes} processes"
+    caption += f"{report.hosts} host{'s' * (report.hosts != 1)} / {report.processes} processes"
     retries = sum(len(r.retried_tasks) for r in report.flow_runs)
     caption += f" · {retries} task retries" if retries else ""
     return caption + (f" · variant: {report.variant}" if report.variant else "")
