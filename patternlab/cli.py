@@ -34,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--fail", default="none", choices=DRILLS, help=drill)
     run.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for the runs")
     run.add_argument("--json", action="store_true", help="print the report as JSON")
+    read = sub.add_parser("report", help="read a launch back from Prefect and print its report")
+    read.add_argument("launch_id", help="the id `launch` printed")
+    read.add_argument("--json", action="store_true", help="print the report as JSON")
     backend = sub.add_parser("backend", help="manage the embedded Prefect backend")
     backend.add_argument("action", choices=["up", "status", "down"])
     bench = sub.add_parser("bench", help="benchmark the patterns: plain, stock Prefect, tuned lab")
@@ -124,6 +127,22 @@ def _launch(args: argparse.Namespace) -> int:
     return EXIT_OK if ok else EXIT_FAILED
 
 
+def _report(args: argparse.Namespace) -> int:
+    """Run the report command: read a launch back (nothing is started or changed)."""
+    from patternlab.launch import read_launch
+
+    try:
+        report = read_launch(args.launch_id)
+    except LookupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps(report.model_dump(mode="json"), indent=2))
+    else:
+        _print_report(report)
+    return EXIT_OK if report.done and all(p.state == "Completed" for p in report.patterns) else 1
+
+
 def _backend(args: argparse.Namespace) -> int:
     """Run the backend command."""
     from patternlab import backend
@@ -144,11 +163,21 @@ def _backend(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run a command; return the exit code."""
     args = _parser().parse_args(argv)
-    from patternlab.backend import BackendError
+    from pydantic import ValidationError
+
+    from patternlab.backend import BackendConfigError, BackendError
 
     try:
-        commands = {"launch": _launch, "backend": _backend, "bench": _bench}
+        commands = {"launch": _launch, "backend": _backend, "bench": _bench, "report": _report}
         return commands[args.command](args)
+    except BackendConfigError as exc:  # a setting the lab refuses: nothing was started
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ValidationError as exc:  # a setting (environment variable) with a bad value
+        bad = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'setting'}: {e['msg']}"
+                        for e in exc.errors())  # fmt: skip
+        print(f"error: bad setting ({bad}); see the settings table in README.md", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except BackendError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -14,6 +14,7 @@ from patternlab.backend.embedded import PROJECT_ROOT, ensure_backend, stop_backe
 from patternlab.backend.procs import poll_until
 from patternlab.backend.status import (
     HOST,
+    BackendConfigError,
     BackendError,
     BackendStatus,
     api_url,
@@ -30,8 +31,8 @@ _LAZY = {
 }  # fmt: skip
 
 __all__ = [
-    "HOST", "PROJECT_ROOT", "TUNINGS", "BackendError", "BackendStatus", "api_url", "backend_pids",
-    "backend_status", "poll_until",
+    "HOST", "PROJECT_ROOT", "TUNINGS", "BackendConfigError", "BackendError", "BackendStatus",
+    "api_url", "backend_pids", "backend_status", "poll_until",
     "ensure_backend", "runner_alive", "runner_env", "server_env", "stop_backend", "ui_url",
     *_LAZY,
 ]  # fmt: skip
