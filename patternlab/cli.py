@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from patternlab.launch import DRILLS, PATTERNS, LaunchReport
+from patternlab.launch import DRILLS, HOST_FAULTS, PATTERNS, LaunchReport
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
         "GitHub answer 503 once (transient) so a task retry shows"
     )
     run.add_argument("--fail", default="none", choices=DRILLS, help=drill)
+    fault = "embedded pool mode: kill the lab's worker running the child step, as if its host died"
+    run.add_argument("--host-fault", default="none", choices=list(HOST_FAULTS), help=fault)
     run.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for the runs")
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     read = sub.add_parser("report", help="read a launch back from Prefect and print its report")
@@ -69,6 +71,8 @@ def _print_report(report: LaunchReport) -> None:
     where = f"pool {report.pool}" if report.pool else "serve"
     print(f"launch {report.launch_id}  repo {report.repo}  source {report.source}  "
           f"execution {where}")  # fmt: skip
+    for line in report.notices:
+        print(f"note: {line}")
     for p in report.patterns:
         t, s = p.timings, p.separation
         print(f"\n{p.pattern:<12} {p.state:<10} runs {len(p.flow_runs)}  tasks {p.task_runs}"
@@ -102,8 +106,10 @@ def _launch(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     from patternlab import backend
 
+    if args.host_fault != "none":
+        backend.check_faults_possible()  # before anything is started or launched
     backend.ensure_backend(progress=lambda line: print(line, file=sys.stderr))
-    from patternlab.launch import launch, wait_for_launch
+    from patternlab.launch import host_fault, launch, start_host_fault, wait_for_launch
 
     patterns = PATTERNS if args.pattern == "all" else [args.pattern]
     source = args.source or get_settings().source
@@ -116,7 +122,13 @@ def _launch(args: argparse.Namespace) -> int:
         drill=args.fail,
     )
     print(f"launched {launch_id}; waiting for its runs…", file=sys.stderr)
+    start_host_fault(launch_id, args.host_fault)
     report = wait_for_launch(launch_id, timeout_s=args.timeout)
+    outcome = host_fault(launch_id)
+    if outcome is not None:
+        from patternlab.views import host_fault_lines
+
+        report.notices += host_fault_lines(outcome, report)
     if args.json:
         print(json.dumps(report.model_dump(mode="json"), indent=2))
     else:

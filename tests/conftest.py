@@ -68,7 +68,8 @@ def pool_backend(tmp_path_factory):
     """
     from tests.helpers import PoolBackend
 
-    pool = PoolBackend(tmp_path_factory.mktemp("pool-home"))
+    # Each snapshot answer takes 0.3 s, so a host-fault drill finds the child still running.
+    pool = PoolBackend(tmp_path_factory.mktemp("pool-home"), PATTERNLAB_SNAPSHOT_LATENCY_MS="300")
     started = pool.cli("backend", "up", timeout=400)
     try:
         assert started.returncode == 0, started.stderr[-3000:]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
+import sys
 
 import pytest
 
@@ -94,3 +96,38 @@ def test_the_pools_command_lets_the_worker_fork_flow_processes(pool_backend):
     pool = pool_backend.api("GET", "/work_pools/lab-process")
     command = pool["base_job_template"]["variables"]["properties"]["command"]
     assert command["default"] == "python -m prefect.engine"
+
+
+def test_killing_the_worker_running_the_child_crashes_it_and_the_lab_restarts_the_worker(
+    pool_backend,
+):
+    """The host-fault drill kills the worker running the child with all its processes: the
+    child ends Crashed naming the worker and host, the worker is back, the next launch works."""
+    report = pool_backend.launch("--pattern", "deployments", "--host-fault", "kill-worker")
+    assert report["done"]
+    runs = {r["role"]: r for r in report["patterns"][0]["flow_runs"]}
+    child = runs["deployment-child"]
+    assert child["state"] == "Crashed"
+    assert f"worker {child['worker']} on host {HOST} died" in child["message"]
+    assert runs["entry"]["state"] in {"Failed", "Crashed"}  # it waited for its child, or died too
+    notes = " ".join(report["notices"])
+    assert f"Killed worker {child['worker']} on host {HOST}" in notes
+    assert "the lab restarted it" in notes
+    assert "ended Crashed" in notes
+    status = pool_backend.cli("backend", "status").stdout
+    assert "'up': False" not in status
+    after = pool_backend.launch("--pattern", "deployments")
+    assert after["patterns"][0]["state"] == "Completed"
+
+
+def test_a_host_fault_outside_embedded_pool_mode_is_refused():
+    """The drill needs the lab's own workers: in serve mode the CLI says so and exits 2."""
+    from tests.helpers import ROOT
+
+    done = subprocess.run(
+        [sys.executable, "-m", "patternlab", "launch", "--repo", "PrefectHQ/prefect",
+         "--host-fault", "kill-worker"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "PATTERNLAB_EXECUTION=pool" in done.stderr
+    assert "launched" not in done.stderr

@@ -72,12 +72,16 @@ def _recover_workers(s: LabSettings, progress: Callable[[str], None] | None) -> 
     if not dead:
         return []
     before_restart = datetime.now(UTC)
+    server_up = backend_status(s).server_up
+    if server_up:  # end the dead worker's runs first: its restart takes seconds
+        with prefect_client() as client:
+            crashed = crash_runs_of_dead_workers(client, dead, before_restart)
     ensure_backend(s, progress=progress)
-    notes = [
-        f"Worker {', '.join(dead)} on {socket.gethostname()} had stopped; the lab restarted it."
-    ]
-    with prefect_client() as client:
-        crashed = crash_runs_of_dead_workers(client, dead, before_restart)
+    if not server_up:
+        with prefect_client() as client:
+            crashed = crash_runs_of_dead_workers(client, dead, before_restart)
+    host = socket.gethostname()
+    notes = [f"Worker {', '.join(dead)} on host {host} had stopped; the lab restarted it."]
     if crashed:
         notes.append(f"Marked {len(crashed)} run(s) that died with the worker as Crashed.")
     return notes

@@ -11,6 +11,12 @@ from typing import Any
 
 from patternlab.launch.catalog import FLOW_ROLES, PATTERN_INFO, PatternInfo
 from patternlab.launch.drills import DRILL_LABELS, DRILLS, DrillOutcome, drill_outcome
+from patternlab.launch.host_faults import (
+    HOST_FAULTS,
+    HostFaultOutcome,
+    host_fault,
+    start_host_fault,
+)
 from patternlab.launch.models import (
     FINAL_STATUSES,
     PATTERNS,
@@ -40,6 +46,7 @@ __all__ = [
     "Contributor", "DrillOutcome", "FlowRunInfo", "HistoryPage", "HistoryRow", "LaunchReport",
     "Pattern", "PatternInfo", "PatternReport", "RepoStats", "Role", "Separation", "Status",
     "Timings", "WeekCommits", "drill_outcome", *_LAZY,
+    "HOST_FAULTS", "HostFaultOutcome", "host_fault", "start_host_fault",
 ]  # fmt: skip
 
 

@@ -47,6 +47,10 @@ def _show_separation(items: list[views.Entry]) -> None:
     frame = views.separation_frame(items)
     st.dataframe(frame.drop(columns=["pattern"]), hide_index=True, column_config={"label": LABEL})
     # Execution separation is observed as distinct processes, and in pool mode distinct hosts.
+    st.caption(
+        "Where the flows ran: hosts and processes as each flow recorded them, workers as Prefect "
+        "recorded them (runner: no worker)."
+    )
     where = views.where_frame(items)
     st.dataframe(
         where.drop(columns=["pattern", "hosts", "processes"]),

@@ -14,7 +14,14 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from patternlab import views
-from patternlab.launch import DRILL_LABELS, PATTERN_INFO, HistoryRow, LaunchReport, PatternReport
+from patternlab.launch import (
+    DRILL_LABELS,
+    HOST_FAULTS,
+    PATTERN_INFO,
+    HistoryRow,
+    LaunchReport,
+    PatternReport,
+)
 from patternlab.views import failures as views_failures
 from patternlab.views.charts import state_color
 
@@ -119,6 +126,17 @@ def show_pattern_run(
         module = PATTERN_INFO[report.pattern].module
         code.caption(f"Flow code: `{module}` from line {first}")
         code.code(excerpt, line_numbers=True, wrap_lines=True, height=CODE_HEIGHT_PX)
+
+
+def show_host_fault(report: LaunchReport) -> None:
+    """Say what a host-fault drill killed (which worker, which host) and what became of its run."""
+    from patternlab.launch import host_fault
+
+    outcome = host_fault(report.launch_id)
+    if outcome is None:
+        return
+    text = "  \n".join(views.escape_md(line) for line in views.host_fault_lines(outcome, report))
+    st.warning(f"**Host fault: {HOST_FAULTS[outcome.fault]}.**  \n{text}", icon=":material/dns:")
 
 
 def show_drill(report: LaunchReport) -> None:

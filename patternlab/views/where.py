@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from patternlab.launch import PatternReport
+from patternlab.launch import HostFaultOutcome, LaunchReport, PatternReport
 from patternlab.views.labels import Entry
 
 WHERE_COLUMNS = ["label", "pattern", "ran on", "hosts", "processes", "workers", "host names"]
@@ -30,3 +30,25 @@ def where_frame(items: Iterable[Entry]) -> pd.DataFrame:
             "host names": ", ".join(sorted({r.host for r in runs if r.host})),
         })  # fmt: skip
     return pd.DataFrame(rows, columns=WHERE_COLUMNS)
+
+
+def host_fault_lines(outcome: HostFaultOutcome, report: LaunchReport | None) -> list[str]:
+    """Say what a host-fault drill killed, and what became of the run it hit (and how fast)."""
+    if outcome.status == "watching":
+        return ["Host fault armed: waiting for a lab worker to take the child step…"]
+    if outcome.status != "killed":
+        return [f"Host fault {outcome.status}: {outcome.note}."]
+    when = f"{outcome.killed_at:%H:%M:%S} UTC" if outcome.killed_at else "?"
+    lines = [
+        f"Killed worker {outcome.worker} on host {outcome.host} at {when} ({outcome.note}; "
+        f"{len(outcome.pids)} processes: pids {', '.join(map(str, outcome.pids))})."
+    ]
+    runs = [r for p in (report.patterns if report else []) for r in p.flow_runs]
+    hit = next((r for r in runs if r.id == outcome.run_id), None)
+    if hit is not None and hit.final and hit.end and outcome.killed_at:
+        after = (hit.end - outcome.killed_at).total_seconds()
+        lines.append(f"{hit.flow} ended {hit.state} {max(after, 0):.1f} s after the kill: "
+                     f"{hit.message or 'no message'}")  # fmt: skip
+    elif hit is not None:
+        lines.append(f"{hit.flow} is {hit.state}: the lab's recovery ends it at its next poll.")
+    return lines
