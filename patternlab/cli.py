@@ -45,6 +45,10 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--repeat", type=int, default=5, help="runs per pattern and backend")
     bench.add_argument("--repo", default="PrefectHQ/prefect", help="repository in the snapshot")
     bench.add_argument("--json", action="store_true", help="print the result as JSON")
+    choices = "plain, stock, tuned, pool (the tuned lab's deployments run by 2 workers)"
+    bench.add_argument(
+        "--backends", default="plain,stock,tuned", help=f"comma-separated: {choices}"
+    )
     return parser
 
 
@@ -55,9 +59,15 @@ def _bench(args: argparse.Namespace) -> int:
     if args.repeat < 1:
         print("error: --repeat must be at least 1", file=sys.stderr)
         return EXIT_BAD_INPUT
+    backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
+    unknown = sorted(set(backends) - {"plain", "stock", "tuned", "pool"})
+    if unknown or not backends:
+        print(f"error: --backends takes plain, stock, tuned, pool (got {args.backends!r})",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_BAD_INPUT
     say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     try:
-        result = bench.run_bench(args.repeat, args.repo, progress=say)
+        result = bench.run_bench(args.repeat, args.repo, backends=backends, progress=say)
     except bench.BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -23,7 +23,8 @@ from typing import Any
 
 import httpx
 
-from tests.netns import NetnsLab, Proc
+from tests.netns import Proc
+from tests.netns_lab import NetnsLab
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = Path(sys.executable)

