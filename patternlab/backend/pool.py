@@ -59,7 +59,9 @@ def ensure_pool_execution(
     """
     stop_workers(s, home)
     workers = local_workers(s, home, clean=True)
-    fresh = server is not None or not any(w.up for w in workers)
+    # Deploy with a fresh server or fresh workers (code may have changed); otherwise only when
+    # the deployments are not on the pool (with no local workers: every `backend up` asks).
+    fresh = server is not None or (bool(workers) and not any(w.up for w in workers))
     starting = [start_worker(s, home, w.n) for w in workers if not w.up]
     if starting:
         say(f"Starting {len(starting)} worker(s) on work pool {s.pool}…")
