@@ -106,6 +106,8 @@ def show_sidebar(status: backend.BackendStatus) -> None:
         st.caption(f"{where} · database: {status.db}")
         st.markdown(f"{_dot(status.server_up)} Prefect server")
         execution = f"pool `{status.pool}`" if status.execution == "pool" else "serve (runner)"
+        if status.mode == "remote" and status.execution == "serve":
+            execution = "as that server's deployments say (each run shows its worker)"
         st.caption(f"Execution: {execution}" + (" · basic auth" if status.auth else ""))
         for worker in status.workers:  # pool mode: the lab's own workers on this machine
             st.markdown(f"{_dot(worker['up'])} worker `{worker['name']}`")
