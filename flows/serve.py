@@ -10,15 +10,15 @@ import time
 
 from prefect import serve
 from prefect.client.orchestration import get_client
+from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_URL, PREFECT_RUNNER_POLL_FREQUENCY
 
 from flows import adapters
-from flows.catalog import DEPLOYMENT, TAGS
-from flows.deployments import average_commits_child, deployments_parent
-from flows.events import events_downstream, events_missed_alert, events_upstream, triggers
-from flows.monoflow import monoflow
+from flows.catalog import CHILD_DEPLOYMENT, ENTRY_DEPLOYMENTS, TRIGGERED_DEPLOYMENTS
+from flows.lab_deployments import lab_deployments
 from flows.settings import get_flow_settings
-from flows.subflows import subflows_parent
+
+LAB_DEPLOYMENTS = (*ENTRY_DEPLOYMENTS.values(), CHILD_DEPLOYMENT, *TRIGGERED_DEPLOYMENTS)
 
 API_WAIT_S = 180.0  # longer than a fresh server's slowest start (SQLite, busy machine)
 
@@ -35,19 +35,28 @@ def wait_for_api(timeout_s: float, interval_s: float = 0.2) -> Exception | None:
     return error
 
 
+def take_over_from_pool() -> list[str]:
+    """Delete the lab's deployments that sit on a work pool (left by pool mode); say which.
+
+    Re-applied by a runner they would keep their pool, so their runs would be created for
+    workers and reported as pool runs; the runner creates them afresh instead.
+    """
+    deleted = []
+    with get_client(sync_client=True) as client:
+        for name in LAB_DEPLOYMENTS:
+            try:
+                found = client.read_deployment_by_name(name)
+            except ObjectNotFound:
+                continue
+            if found.work_pool_name:
+                client.delete_deployment(found.id)
+                deleted.append(name)
+    return deleted
+
+
 def build_deployments() -> list:
-    """Return every deployment the lab launches, the event triggers wired to the upstream's id."""
-    upstream = events_upstream.to_deployment(DEPLOYMENT, tags=TAGS)
-    wired = triggers(str(upstream.apply()), get_flow_settings().alert_window_s)
-    return [
-        monoflow.to_deployment(DEPLOYMENT, tags=TAGS),
-        subflows_parent.to_deployment(DEPLOYMENT, tags=TAGS),
-        deployments_parent.to_deployment(DEPLOYMENT, tags=TAGS),
-        average_commits_child.to_deployment(DEPLOYMENT, tags=TAGS),
-        upstream,
-        *(f.to_deployment(DEPLOYMENT, tags=TAGS, triggers=[wired[f.name]])
-          for f in (events_downstream, events_missed_alert)),
-    ]  # fmt: skip
+    """Return every deployment the lab launches, for the runner (flows/lab_deployments.py)."""
+    return lab_deployments()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -62,13 +71,13 @@ def main(argv: list[str] | None = None) -> None:
             f"The Prefect API at {PREFECT_API_URL.value()} did not answer within "
             f"{API_WAIT_S:.0f} s ({type(error).__name__}: {error})."
         )
-    deployments = build_deployments()
+    take_over_from_pool()
     settings = get_flow_settings()
     # A float poll (sub-second pick-up) goes to the Runner directly: Prefect's setting is an int.
     poll = settings.runner_poll_s or PREFECT_RUNNER_POLL_FREQUENCY.value()
     # The lab reads which adapters are active, and the polls in force, from the server.
     adapters.publish(query_seconds=poll, child_poll_s=settings.child_poll_s, tuning=settings.tuning)
-    serve(*deployments, print_starting_message=False, query_seconds=poll)
+    serve(*build_deployments(), print_starting_message=False, query_seconds=poll)
 
 
 if __name__ == "__main__":

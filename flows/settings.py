@@ -36,6 +36,12 @@ class FlowSettings(BaseSettings):
     alert_window_s: int = Field(default=10, ge=10, le=3600)
     # Off: Prefect's defaults everywhere, adapters included (the benchmark's "stock" backend).
     tuning: bool = True
+    # Pool execution (flows/pool.py, flows/worker.py): the work pool, the workers' poll (Prefect's
+    # PREFECT_WORKER_QUERY_SECONDS, default 10 s), and how long a Running run may go without a
+    # heartbeat before the zombie automation marks it Crashed (Prefect's docs use 90 s).
+    pool: str = Field(default="lab-process", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$")
+    worker_poll_s: float = Field(default=0.5, gt=0, le=60)
+    zombie_window_s: int = Field(default=90, ge=45, le=3600)
 
     def token(self) -> str | None:
         """Return the GitHub token (read from this process's environment; never a parameter)."""

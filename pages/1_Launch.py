@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from patternlab import ui, views
-from patternlab.launch import DRILL_LABELS, DRILLS, PATTERNS
+from patternlab.launch import DRILL_LABELS, DRILLS, HOST_FAULTS, PATTERNS
 from patternlab.settings import get_settings
 from patternlab.ui.launch_view import watch_launch
 
@@ -76,7 +76,16 @@ with st.container(border=True):
         key="launch_drill",
         help="Make one step fail on purpose; Compare then shows what each pattern did about it.",
     )
-    window = get_settings().alert_window_s
+    settings = get_settings()
+    host_fault = left.selectbox(
+        "Host fault (pool mode)",
+        list(HOST_FAULTS),
+        format_func=HOST_FAULTS.get,
+        key="launch_host_fault",
+        disabled=not (settings.embedded and settings.execution == "pool"),
+        help="Kill one of the lab's workers, with its flow processes, while it runs the child.",
+    )
+    window = settings.alert_window_s
     hold = right.checkbox(
         f"Events: hold the upstream {window + HOLD_PAST_WINDOW_S} s, past its {window} s window",
         key="launch_hold",
@@ -85,7 +94,9 @@ with st.container(border=True):
     )
     if st.button("Launch", type="primary", key="launch_go", icon=":material/rocket_launch:"):
         hold_s = float(window + HOLD_PAST_WINDOW_S) if hold and "events" in patterns else 0.0
-        launch_id = ui.start_launch(patterns, repo, source, variant, drill=drill, hold_s=hold_s)
+        launch_id = ui.start_launch(
+            patterns, repo, source, variant, drill=drill, hold_s=hold_s, host_fault=host_fault
+        )
         if launch_id:
             # In the URL, not only in the session: a reload or a shared link re-attaches.
             st.query_params["launch"] = launch_id

@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from patternlab.launch import DRILLS, PATTERNS, LaunchReport
+from patternlab.launch import DRILLS, HOST_FAULTS, PATTERNS, LaunchReport
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -32,14 +32,23 @@ def _parser() -> argparse.ArgumentParser:
         "GitHub answer 503 once (transient) so a task retry shows"
     )
     run.add_argument("--fail", default="none", choices=DRILLS, help=drill)
+    fault = "embedded pool mode: kill the lab's worker running the child step, as if its host died"
+    run.add_argument("--host-fault", default="none", choices=list(HOST_FAULTS), help=fault)
     run.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for the runs")
     run.add_argument("--json", action="store_true", help="print the report as JSON")
+    read = sub.add_parser("report", help="read a launch back from Prefect and print its report")
+    read.add_argument("launch_id", help="the id `launch` printed")
+    read.add_argument("--json", action="store_true", help="print the report as JSON")
     backend = sub.add_parser("backend", help="manage the embedded Prefect backend")
     backend.add_argument("action", choices=["up", "status", "down"])
     bench = sub.add_parser("bench", help="benchmark the patterns: plain, stock Prefect, tuned lab")
     bench.add_argument("--repeat", type=int, default=5, help="runs per pattern and backend")
     bench.add_argument("--repo", default="PrefectHQ/prefect", help="repository in the snapshot")
     bench.add_argument("--json", action="store_true", help="print the result as JSON")
+    choices = "plain, stock, tuned, pool (the tuned lab's deployments run by 2 workers)"
+    bench.add_argument(
+        "--backends", default="plain,stock,tuned", help=f"comma-separated: {choices}"
+    )
     return parser
 
 
@@ -50,9 +59,15 @@ def _bench(args: argparse.Namespace) -> int:
     if args.repeat < 1:
         print("error: --repeat must be at least 1", file=sys.stderr)
         return EXIT_BAD_INPUT
+    backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
+    unknown = sorted(set(backends) - {"plain", "stock", "tuned", "pool"})
+    if unknown or not backends:
+        print(f"error: --backends takes plain, stock, tuned, pool (got {args.backends!r})",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_BAD_INPUT
     say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     try:
-        result = bench.run_bench(args.repeat, args.repo, progress=say)
+        result = bench.run_bench(args.repeat, args.repo, backends=backends, progress=say)
     except bench.BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -63,15 +78,19 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _print_report(report: LaunchReport) -> None:
     """Print a human-readable report."""
+    where = f"pool {report.pool}" if report.pool else "serve"
     print(f"launch {report.launch_id}  repo {report.repo}  source {report.source}"
           + (f" (asked: {report.source_requested})" if report.source_requested not in
              ("", report.source) else "")
-          + (f": {report.source_note}" if report.source_note else ""))  # fmt: skip
+          + (f": {report.source_note}" if report.source_note else "")
+          + f"  execution {where}")  # fmt: skip
+    for line in report.notices:
+        print(f"note: {line}")
     for p in report.patterns:
         t, s = p.timings, p.separation
         print(f"\n{p.pattern:<12} {p.state:<10} runs {len(p.flow_runs)}  tasks {p.task_runs}"
-              f"  processes {p.processes}  end-to-end {t.end_to_end_s}s  queue {t.queue_s}s"
-              f" (pick-up {t.pickup_s}s, process start {t.process_start_s}s)"
+              f"  hosts {p.hosts}  processes {p.processes}  end-to-end {t.end_to_end_s}s"
+              f"  queue {t.queue_s}s (pick-up {t.pickup_s}s, process start {t.process_start_s}s)"
               f"  hand-off {t.handoff_s}s  held {t.held_s}s  work {t.work_s}s"
               f"  overhead {t.overhead_s}s")  # fmt: skip
         print(f"  separation: conceptual={s.conceptual} execution={s.execution} "
@@ -82,7 +101,8 @@ def _print_report(report: LaunchReport) -> None:
                   f"contributors, {st.commits} commits, {st.avg_commits_per_contributor} avg "
                   f"[{st.source_note or st.source}]")  # fmt: skip
         for r in p.flow_runs:
-            print(f"    {r.role:<16} {r.flow:<26} {r.state:<10} pid={r.pid} {r.ui_url}")
+            print(f"    {r.role:<16} {r.flow:<26} {r.state:<10} host={r.host} pid={r.pid} "
+                  f"worker={r.worker or '-'} {r.ui_url}")  # fmt: skip
         for e in p.errors:
             print(f"  ! {e}")
 
@@ -103,8 +123,10 @@ def _launch(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     from patternlab import backend
 
+    if args.host_fault != "none":
+        backend.check_faults_possible()  # before anything is started or launched
     backend.ensure_backend(progress=lambda line: print(line, file=sys.stderr))
-    from patternlab.launch import launch, wait_for_launch
+    from patternlab.launch import host_fault, launch, start_host_fault, wait_for_launch
 
     patterns = PATTERNS if args.pattern == "all" else [args.pattern]
     launch_id = launch(
@@ -116,7 +138,13 @@ def _launch(args: argparse.Namespace) -> int:
         drill=args.fail,
     )
     print(f"launched {launch_id}; waiting for its runs…", file=sys.stderr)
+    start_host_fault(launch_id, args.host_fault)
     report = wait_for_launch(launch_id, timeout_s=args.timeout)
+    outcome = host_fault(launch_id)
+    if outcome is not None:
+        from patternlab.views import host_fault_lines
+
+        report.notices += host_fault_lines(outcome, report)
     if args.json:
         print(json.dumps(report.model_dump(mode="json"), indent=2))
     else:
@@ -125,6 +153,22 @@ def _launch(args: argparse.Namespace) -> int:
     if not report.done:
         print(f"error: the launch did not finish within {args.timeout:.0f} s", file=sys.stderr)
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def _report(args: argparse.Namespace) -> int:
+    """Run the report command: read a launch back (nothing is started or changed)."""
+    from patternlab.launch import read_launch
+
+    try:
+        report = read_launch(args.launch_id)
+    except LookupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps(report.model_dump(mode="json"), indent=2))
+    else:
+        _print_report(report)
+    return EXIT_OK if report.done and all(p.state == "Completed" for p in report.patterns) else 1
 
 
 def _backend(args: argparse.Namespace) -> int:
@@ -149,11 +193,21 @@ def _backend(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run a command; return the exit code."""
     args = _parser().parse_args(argv)
-    from patternlab.backend import BackendError
+    from pydantic import ValidationError
+
+    from patternlab.backend import BackendConfigError, BackendError
 
     try:
-        commands = {"launch": _launch, "backend": _backend, "bench": _bench}
+        commands = {"launch": _launch, "backend": _backend, "bench": _bench, "report": _report}
         return commands[args.command](args)
+    except BackendConfigError as exc:  # a setting the lab refuses: nothing was started
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ValidationError as exc:  # a setting (environment variable) with a bad value
+        bad = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'setting'}: {e['msg']}"
+                        for e in exc.errors())  # fmt: skip
+        print(f"error: bad setting ({bad}); see the settings table in README.md", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except BackendError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from ipaddress import ip_address
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 
 from flows.catalog import Source
 from flows.settings import FlowSettings
@@ -47,11 +48,41 @@ class LabSettings(FlowSettings):
     prefect_ui_url: str | None = Field(
         default=None, validation_alias=AliasChoices("PREFECT_UI_URL", "prefect_ui_url")
     )
+    # serve: one runner serves every deployment; pool: the deployments sit on a process work
+    # pool (PATTERNLAB_POOL) and `workers` local workers (python -m flows.worker) run them.
+    execution: Literal["serve", "pool"] = "serve"
+    workers: int = Field(default=2, ge=0, le=8)
+    # The embedded server's address. Anything but loopback needs Prefect's basic auth.
+    bind: str = "127.0.0.1"
+    # Prefect's basic auth ("user:password"): the embedded server requires it, and the lab, the
+    # runner and the workers send it. Never shown, logged or passed as a parameter.
+    api_auth_string: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("PREFECT_API_AUTH_STRING", "api_auth_string"),
+    )
+
+    @field_validator("bind")
+    @classmethod
+    def _an_address(cls, value: str) -> str:
+        """Accept an IP address only (a host name could resolve anywhere)."""
+        try:
+            return str(ip_address(value.strip()))
+        except ValueError:
+            raise ValueError(f"PATTERNLAB_BIND must be an IP address, not {value!r}") from None
 
     @property
     def embedded(self) -> bool:
         """Say whether the lab runs its own backend (no PREFECT_API_URL given)."""
         return not self.prefect_api_url
+
+    @property
+    def loopback_only(self) -> bool:
+        """Say whether the embedded server is reachable from this machine only."""
+        return ip_address(self.bind).is_loopback
+
+    def auth_string(self) -> str | None:
+        """Return Prefect's basic-auth string (never print it)."""
+        return self.api_auth_string.get_secret_value() if self.api_auth_string else None
 
 
 @lru_cache(maxsize=1)

@@ -57,3 +57,22 @@ def lab_backend():
     status = backend.ensure_backend()
     yield status
     backend.stop_backend()
+
+
+@pytest.fixture(scope="session")
+def pool_backend(tmp_path_factory):
+    """Start a second embedded backend in pool mode (its own home and port) for the session.
+
+    The lab's settings are read once per process, so pool-mode tests drive it the way a user
+    does: through `python -m patternlab` with this backend's environment (PoolBackend.cli).
+    """
+    from tests.helpers import PoolBackend
+
+    # Each snapshot answer takes 0.3 s, so a host-fault drill finds the child still running.
+    pool = PoolBackend(tmp_path_factory.mktemp("pool-home"), PATTERNLAB_SNAPSHOT_LATENCY_MS="300")
+    started = pool.cli("backend", "up", timeout=400)
+    try:
+        assert started.returncode == 0, started.stderr[-3000:]
+        yield pool
+    finally:
+        pool.cli("backend", "down", timeout=120)

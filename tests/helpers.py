@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import httpx
 import psutil
 
 from patternlab.launch import (
@@ -28,6 +33,7 @@ if TYPE_CHECKING:
     from streamlit.testing.v1 import AppTest
 
 T = TypeVar("T")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def wait_for(
@@ -212,3 +218,44 @@ def in_fresh_thread(fn, *args, **kwargs):
 
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(fn, *args, **kwargs).result()
+
+
+# --- a pool-mode backend, driven through the CLI ---------------------------------------------
+
+
+class PoolBackend:
+    """A pool-mode embedded backend in its own home: the CLI and the API with its environment."""
+
+    def __init__(self, home: Path, **settings: str) -> None:
+        # Not the session's serve backend: no PREFECT_API_URL, a home and a port of its own.
+        drop = ("PREFECT_API_URL", "PREFECT_HOME")
+        self.env = {k: v for k, v in os.environ.items() if k not in drop}
+        self.env |= {
+            "PATTERNLAB_HOME": str(home),
+            "PATTERNLAB_PORT": str(free_port()),
+            "PATTERNLAB_EXECUTION": "pool",
+            "PATTERNLAB_WORKERS": "2",
+        } | settings
+        self.home = home
+        self.api_url = f"http://127.0.0.1:{self.env['PATTERNLAB_PORT']}/api"
+
+    def cli(self, *args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+        """Run `python -m patternlab ARGS` against this backend."""
+        return subprocess.run(
+            [sys.executable, "-m", "patternlab", *args], cwd=ROOT, env=self.env,
+            capture_output=True, text=True, timeout=timeout,
+        )  # fmt: skip
+
+    def launch(self, *args: str, timeout: float = 240) -> dict[str, Any]:
+        """Launch with `--json` and return the report (fail the test on a bad exit)."""
+        done = self.cli("launch", "--repo", "PrefectHQ/prefect", "--source", "snapshot",
+                        "--json", *args, timeout=timeout)  # fmt: skip
+        assert done.stdout, done.stderr[-3000:]
+        return json.loads(done.stdout)
+
+    def api(self, method: str, path: str, **kwargs: Any) -> Any:
+        """Call this backend's Prefect REST API and return the decoded JSON."""
+        answer = httpx.request(method, f"{self.api_url}{path}", timeout=10, trust_env=False,
+                               **kwargs)  # fmt: skip
+        answer.raise_for_status()
+        return answer.json()

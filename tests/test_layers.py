@@ -50,6 +50,14 @@ def test_the_runner_entry_point_starts_without_the_lab(flows_alone: Path):
     assert "Serve every Pattern Lab deployment" in done.stdout
 
 
+@pytest.mark.parametrize("module", ["flows.worker", "flows.pool"])
+def test_the_pool_entry_points_start_without_the_lab(flows_alone: Path, module: str):
+    """A worker host with only flows/ can start a worker or deploy to a pool (`--help` runs)."""
+    done = _python(flows_alone, "-m", module, "--help")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"python -m {module}" in done.stdout
+
+
 def test_import_linter_catches_a_flow_that_imports_the_lab(tmp_path: Path):
     """The contracts in pyproject.toml break as soon as a flow module imports patternlab."""
     for name in ("flows", "patternlab", "pages"):

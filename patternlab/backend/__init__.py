@@ -11,9 +11,11 @@ import importlib
 from typing import Any
 
 from patternlab.backend.embedded import PROJECT_ROOT, ensure_backend, stop_backend
+from patternlab.backend.faults import check_faults_possible, kill_worker, read_fault, write_fault
 from patternlab.backend.procs import poll_until
 from patternlab.backend.status import (
     HOST,
+    BackendConfigError,
     BackendError,
     BackendStatus,
     api_url,
@@ -30,9 +32,10 @@ _LAZY = {
 }  # fmt: skip
 
 __all__ = [
-    "HOST", "PROJECT_ROOT", "TUNINGS", "BackendError", "BackendStatus", "api_url", "backend_pids",
-    "backend_status", "poll_until",
+    "HOST", "PROJECT_ROOT", "TUNINGS", "BackendConfigError", "BackendError", "BackendStatus",
+    "api_url", "backend_pids", "backend_status", "poll_until",
     "ensure_backend", "runner_alive", "runner_env", "server_env", "stop_backend", "ui_url",
+    "check_faults_possible", "kill_worker", "read_fault", "write_fault",
     *_LAZY,
 ]  # fmt: skip
 

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from pathlib import Path
 
 import httpx
 
 from flows.catalog import ENTRY_DEPLOYMENTS
-from patternlab.backend import postgres, procs
+from patternlab.backend import pool, postgres, procs
+from patternlab.backend.parts import PROJECT_ROOT, await_part, launch_part
 from patternlab.backend.status import (
-    HOST,
     SERVER_MARKERS,
+    BackendConfigError,
     BackendError,
     BackendStatus,
     _get,
@@ -26,11 +24,12 @@ from patternlab.backend.status import (
     _server_healthy,
     api_url,
     backend_status,
+    connect_host,
 )
 from patternlab.backend.tuning import runner_env, server_env
 from patternlab.settings import LabSettings, get_settings
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the folder holding flows/
+__all__ = ["PROJECT_ROOT", "ensure_backend", "stop_backend"]
 # A runner counts as registered once it has re-applied this deployment since its start, then polled.
 PROBE_DEPLOYMENT = ENTRY_DEPLOYMENTS["monoflow"]
 SERVER_TIMEOUT_S = 60.0  # a fresh database migrates for ~7 s; a loaded machine needs slack
@@ -38,9 +37,6 @@ SQLITE_SERVER_TIMEOUT_S = 120.0  # SQLite migrates slower: 14-43 s measured on a
 RUNNER_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
 LOCK_TIMEOUT_S = 120.0  # longer than a full start, so a waiting caller sees the other one finish
-# Our own variables, or settings that must not reach the lab's children from the user's shell.
-_NOT_INHERITED = ("PREFECT_API_URL", "PREFECT_API_KEY", "PREFECT_PROFILE", "PREFECT_PROFILES_PATH")
-_RUNNER_ONLY = ("GITHUB_TOKEN",)
 
 Progress = Callable[[str], None]
 
@@ -56,6 +52,7 @@ def ensure_backend(
         if not status.server_up:
             raise BackendError(status.message)
         return status
+    _check_exposure(s)  # before anything: a server open to other hosts needs auth
     home = procs.Home(s.home)
     home.create()
     with _locked(home):
@@ -65,11 +62,34 @@ def ensure_backend(
         if s.db == "postgres":
             _ensure_postgres(home, say)
         server = _ensure_server(s, home, say)
-        if server is None:  # reused: it answers
-            _ensure_runner(s, home, say)
+        if s.execution == "pool":
+            _stop_runner(s, home)  # it would run the pool's deployments too
+            pool.ensure_pool_execution(s, home, say, server)
         else:
-            _start_server_and_runner(s, home, server, say)
+            pool.stop_workers(s, home)  # switched back from pool mode
+            if server is None:  # reused: it answers
+                _ensure_runner(s, home, say)
+            else:
+                _start_server_and_runner(s, home, server, say)
     return backend_status(s)
+
+
+def _check_exposure(s: LabSettings) -> None:
+    """Refuse to open the embedded server to other hosts without Prefect's basic auth."""
+    if s.embedded and not s.loopback_only and s.auth_string() is None:
+        raise BackendConfigError(
+            f"PATTERNLAB_BIND={s.bind} would let other hosts reach the lab's Prefect server, "
+            "which then needs a password: set PREFECT_API_AUTH_STRING=user:password (Prefect's "
+            "basic auth; workers and the lab send the same string). Nothing was started."
+        )
+
+
+def _stop_runner(s: LabSettings, home: procs.Home) -> None:
+    """Stop the runner if it runs (pool mode: workers run the deployments instead)."""
+    pid = procs.owned_pid(home.runner_pid, (s.runner_module,))
+    if pid is not None:
+        procs.terminate_group(pid, STOP_TIMEOUT_S)
+    home.runner_pid.unlink(missing_ok=True)
 
 
 def _start_server_and_runner(
@@ -84,7 +104,7 @@ def _start_server_and_runner(
     if procs.owned_pid(home.runner_pid, (s.runner_module,)) is None:
         runner = _start_runner(s, home, say)
     try:
-        _await(server)
+        await_part(server)
     except BackendError:
         if runner is not None:
             runner.abort(STOP_TIMEOUT_S)  # nothing half-started is left behind
@@ -93,11 +113,11 @@ def _start_server_and_runner(
         _ensure_runner(s, home, say)
         return
     try:
-        _await(runner)
+        await_part(runner)
     except BackendError:
         # A runner module that does not wait for the API may have given up before the server
         # answered: start it once more, now that the server does.
-        _await(_start_runner(s, home, lambda _line: None))
+        await_part(_start_runner(s, home, lambda _line: None))
 
 
 def stop_backend(settings: LabSettings | None = None) -> list[str]:
@@ -109,6 +129,7 @@ def stop_backend(settings: LabSettings | None = None) -> list[str]:
     stopped: list[str] = []
     with _locked(home):
         parts = (("runner", home.runner_pid, (s.runner_module,)),)
+        parts += pool.worker_parts(home)
         parts += (("Prefect server", home.server_pid, SERVER_MARKERS),)
         for name, pid_file, markers in parts:
             pid = procs.owned_pid(pid_file, markers)
@@ -161,9 +182,10 @@ def _ensure_postgres(home: procs.Home, say: Progress) -> None:
 
 def _check_port_free(s: LabSettings) -> None:
     """Fail fast when something that is not the lab's server holds the port."""
-    if procs.port_in_use(s.port, HOST):
+    host = connect_host(s).strip("[]")
+    if procs.port_in_use(s.port, host):
         raise BackendError(
-            f"Port {s.port} on {HOST} is in use by another program (not this lab's Prefect "
+            f"Port {s.port} on {host} is in use by another program (not this lab's Prefect "
             f"server). Stop that program, or set PATTERNLAB_PORT to a free port."
         )
 
@@ -185,18 +207,18 @@ def _ensure_server(s: LabSettings, home: procs.Home, say: Progress) -> procs.Sta
     env = {
         "PREFECT_SERVER_DATABASE_CONNECTION_URL": db_url,
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "PREFECT_SERVER_API_HOST": HOST,
+        "PREFECT_SERVER_API_HOST": s.bind,
         "PREFECT_SERVER_API_PORT": str(s.port),
     }
-    argv = f"-m prefect server start --host {HOST} --port {s.port}".split()
+    argv = f"-m prefect server start --host {s.bind} --port {s.port}".split()
     ready = functools.partial(_server_healthy, s)
     timeout = SERVER_TIMEOUT_S if s.db == "postgres" else SQLITE_SERVER_TIMEOUT_S
-    return _launch(home, "server", argv, env | server_env(s), ready, timeout)
+    return launch_part(s, home, "server", argv, env | server_env(s), ready, timeout)
 
 
 def _runner_ready(s: LabSettings, since: float) -> bool:
     """Say whether a runner started at `since` has registered the probe deployment and polled."""
-    answer = _get(f"{api_url(s)}/deployments/name/{PROBE_DEPLOYMENT}", 2.0)
+    answer = _get(f"{api_url(s)}/deployments/name/{PROBE_DEPLOYMENT}", 2.0, settings=s)
     if not isinstance(answer, httpx.Response) or answer.status_code != 200:
         return False
     # The deployment outlives its runner in the database, and the previous runner's last poll
@@ -218,7 +240,7 @@ def _ensure_runner(s: LabSettings, home: procs.Home, say: Progress) -> int:
             return pid
         # Alive but never registered: a start that was abandoned half-way, or a stuck runner.
         procs.terminate_group(pid, STOP_TIMEOUT_S)
-    return _await(_start_runner(s, home, say))
+    return await_part(_start_runner(s, home, say))
 
 
 def _start_runner(s: LabSettings, home: procs.Home, say: Progress) -> procs.Starting:
@@ -233,38 +255,6 @@ def _start_runner(s: LabSettings, home: procs.Home, say: Progress) -> procs.Star
     }
     started = time.time()
     ready = functools.partial(_runner_ready, s, started)
-    return _launch(
-        home, "runner", ["-m", s.runner_module], env | runner_env(s), ready, RUNNER_TIMEOUT_S
+    return launch_part(
+        s, home, "runner", ["-m", s.runner_module], env | runner_env(s), ready, RUNNER_TIMEOUT_S
     )
-
-
-def _launch(
-    home: procs.Home,
-    name: str,
-    args: list[str],
-    extra_env: dict[str, str],
-    ready: Callable[[], bool],
-    timeout: float,
-) -> procs.Starting:
-    """Start `python <args>` as the backend's `name` part and record its pid (not waiting)."""
-    log, pid_file = home.logs / f"{name}.log", home.run / f"{name}.pid"
-    # Pass our environment through (PATH, locale, GITHUB_TOKEN for the flows), minus the user's
-    # own Prefect server and profile, which would pull the child away from the lab's backend.
-    # The GitHub token is the runner's alone (its flows call GitHub); the server never needs it.
-    withheld = _NOT_INHERITED if name == "runner" else (*_NOT_INHERITED, *_RUNNER_ONLY)
-    env = {k: v for k, v in os.environ.items() if k not in withheld}
-    env |= {"PREFECT_HOME": str(home.prefect)} | extra_env
-    # cwd is the project root: the runner imports flows/ from there (`python -m flows.serve`).
-    pid = procs.spawn([sys.executable, *args], env, PROJECT_ROOT, log)
-    procs.write_pid(pid_file, pid)
-    label = "Prefect server" if name == "server" else name
-    return procs.Starting(label, pid, pid_file, log, ready, timeout)
-
-
-def _await(start: procs.Starting) -> int:
-    """Wait until a started part is ready and return its pid, or say why it is not."""
-    reason = start.wait()
-    if reason is None:
-        return start.pid
-    log = start.log
-    raise BackendError(f"The {start.label} {reason}. Last lines of {log}:\n{procs.log_tail(log)}")

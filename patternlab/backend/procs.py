@@ -28,6 +28,15 @@ class Home:
         self.server_pid = self.run / "server.pid"
         self.runner_pid = self.run / "runner.pid"
 
+    def worker_pid(self, n: int) -> Path:
+        """Return the pid file of local worker number `n` (pool mode)."""
+        return self.run / f"worker-{n}.pid"
+
+    def worker_numbers(self) -> list[int]:
+        """Return the numbers of the workers that have a pid file, in order."""
+        found = (p.stem.removeprefix("worker-") for p in self.run.glob("worker-*.pid"))
+        return sorted(int(n) for n in found if n.isdigit())
+
     def create(self) -> None:
         """Create the folders the backend writes to."""
         for folder in (self.root, self.prefect, self.logs, self.run):
@@ -36,6 +45,7 @@ class Home:
 
 # Children started by this process, kept so they are reaped (no zombies, no ResourceWarning).
 _children: dict[int, subprocess.Popen[bytes]] = {}
+_exit_codes: dict[int, int] = {}  # of those children, once reaped
 
 
 def write_pid(path: Path, pid: int) -> None:
@@ -69,6 +79,7 @@ def is_alive(pid: int) -> bool:
     """Say whether a process runs (reaping it first if it is our own child that exited)."""
     child = _children.get(pid)
     if child is not None and child.poll() is not None:
+        _exit_codes[pid] = child.returncode
         _children.pop(pid, None)
         return False
     return cmdline(pid) is not None
@@ -109,6 +120,12 @@ def spawn(argv: Sequence[str], env: Mapping[str, str], cwd: Path, log: Path) -> 
         )
     _children[proc.pid] = proc
     return proc.pid
+
+
+def exit_code(pid: int) -> int | None:
+    """Return the exit code of a child this process started, or None while it runs."""
+    child = _children.get(pid)
+    return _exit_codes.get(pid) if child is None else child.poll()
 
 
 def terminate_group(pid: int, timeout: float = 10.0) -> None:

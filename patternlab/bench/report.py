@@ -9,7 +9,7 @@ from typing import Any
 from patternlab.bench import measure
 from patternlab.launch import PATTERNS
 
-BACKENDS = ("plain", "stock", "tuned")
+BACKENDS = ("plain", "stock", "tuned", "pool")  # pool: the tuned lab on a work pool's workers
 
 
 def summarise_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -18,8 +18,9 @@ def summarise_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in rows:
         grouped[(row["pattern"], row["backend"])].append(row)
     out = []
+    present = [name for name in BACKENDS if any(r["backend"] == name for r in rows)]
     for pattern in PATTERNS:
-        for name in BACKENDS:
+        for name in present:
             runs = grouped.get((pattern, name), [])
             entry: dict[str, Any] = {
                 "pattern": pattern,
@@ -46,6 +47,16 @@ def ratios(rows: list[dict]) -> dict[str, float | None]:
         stock = _median(rows, pattern, "stock", "end_to_end_s")
         tuned = _median(rows, pattern, "tuned", "end_to_end_s")
         out[pattern] = round(stock / tuned, 2) if stock and tuned else None
+    return out
+
+
+def pool_ratios(rows: list[dict]) -> dict[str, float | None]:
+    """Return, per pattern, median end-to-end on the pool divided by median on the tuned runner."""
+    out: dict[str, float | None] = {}
+    for pattern in PATTERNS:
+        pool = _median(rows, pattern, "pool", "end_to_end_s")
+        tuned = _median(rows, pattern, "tuned", "end_to_end_s")
+        out[pattern] = round(pool / tuned, 2) if pool and tuned else None
     return out
 
 
@@ -84,6 +95,8 @@ TARGETS: tuple[Check, ...] = (
      lambda r: r["dashboard"].get("cold_start_s"), "<=", 12),
     ("dashboard: app + database + server + runner RSS (MB)",
      lambda r: r["dashboard"].get("rss_mb"), "<=", 900),
+    ("pool: deployment child created -> Running (s)",
+     lambda r: _median(r["rows"], "deployments", "pool", "handoff_s"), "<=", 2.0),
 )  # fmt: skip
 
 
@@ -146,6 +159,7 @@ def assemble(
         "ratios": ratios(summary),
         "floor_steps": steps,
         "floor": floors(summary, steps) if "error" not in steps else {},
+        "pool_vs_tuned": pool_ratios(summary),
         "dashboard": dashboard,
         "concurrency": concurrency,
         "runs": rows,
@@ -202,6 +216,10 @@ def format_table(result: dict[str, Any]) -> str:
             for k in ("plain_s", "floor_s", "stock_s", "tuned_s", "distance_s")))  # fmt: skip
     lines.append("\nstock/tuned (median end-to-end): "
                  + ", ".join(f"{p} {v}x" for p, v in result["ratios"].items()))  # fmt: skip
+    pool = result.get("pool_vs_tuned", {})
+    if any(v is not None for v in pool.values()):
+        ratios_text = ", ".join(f"{p} {v}x" for p, v in pool.items())
+        lines.append(f"pool/tuned (median end-to-end): {ratios_text}")
     d = result["dashboard"]
     pss = (d.get("memory") or {}).get("pss_mb")
     warm, cold = (d.get(k, {}).get("samples") for k in ("warm", "cold"))

@@ -31,6 +31,7 @@ from patternlab.settings import LabSettings, get_settings
 
 DEFAULT_REPO = "PrefectHQ/prefect"
 START_SAMPLES = 3  # warm and cold `streamlit run`: the median of this many
+DEFAULT_BACKENDS = ("plain", "stock", "tuned")  # add "pool": the lab's deployments on workers
 Progress = Callable[[str], None]
 # Never handed to a backend that is not remote: they would pull it away from its own server.
 _PREFECT_PROCESS_VARS = ("PREFECT_API_URL", "PREFECT_API_KEY", "PREFECT_PROFILE", "PREFECT_HOME")
@@ -99,6 +100,8 @@ def backend_env(settings: LabSettings) -> dict[str, str]:
         "PATTERNLAB_PORT": str(settings.port),
         "PATTERNLAB_DB": settings.db,
         "PATTERNLAB_TUNING": "on" if settings.tuning else "off",
+        "PATTERNLAB_EXECUTION": settings.execution,
+        "PATTERNLAB_WORKERS": str(settings.workers),
     }
     return env
 
@@ -108,6 +111,16 @@ def stock_settings(home: Path) -> LabSettings:
     from patternlab.bench.dashboard import free_port
 
     return LabSettings(home=home, port=free_port(), db="sqlite", tuning=False, prefect_api_url=None)
+
+
+def pool_settings(home: Path) -> LabSettings:
+    """Return the settings of a pool backend: the tuned lab, its deployments run by 2 workers."""
+    from patternlab.bench.dashboard import free_port
+
+    return LabSettings(
+        home=home, port=free_port(), execution="pool", workers=2, prefect_api_url=None,
+        prefect_ui_url=None,
+    )  # fmt: skip
 
 
 def plain_run(repo: str) -> dict[str, Any]:
@@ -125,37 +138,47 @@ def plain_run(repo: str) -> dict[str, Any]:
 
 
 @contextmanager
-def _backends(scratch: Path, say: Progress) -> Iterator[dict[str, Worker]]:
-    """Start the tuned and stock workers and backends; stop what the benchmark started."""
-    tuned_s, stock_s = get_settings(), stock_settings(scratch / "stock-home")
+def _backends(
+    scratch: Path, say: Progress, names: tuple[str, ...] = ("tuned", "stock")
+) -> Iterator[dict[str, Worker]]:
+    """Start the named backends (tuned, stock, pool) and their workers; stop what was started."""
+    chosen = {"tuned": get_settings(), "stock": stock_settings(scratch / "stock-home"),
+              "pool": pool_settings(scratch / "pool-home")}  # fmt: skip
+    chosen = {name: s for name, s in chosen.items() if name in names}
     workers: dict[str, Worker] = {}
     started_tuned = False
     try:
-        for name, s in (("tuned", tuned_s), ("stock", stock_s)):
+        for name, s in chosen.items():
             workers[name] = Worker(name, s, scratch / f"{name}-worker.log")
-            workers[name].send("up")  # both start at once: start-up is not measured
-        say("starting the tuned and the stock (SQLite, Prefect defaults) backends…")
+            workers[name].send("up")  # all start at once: start-up is not measured
+        say(f"starting the {', '.join(chosen)} backends…")
         for w in workers.values():
             w.status = w.receive()  # the backend as it came up (its adapters among it)
-        started_tuned = not workers["tuned"].status["was_up"] and tuned_s.embedded
+        started_tuned = (
+            "tuned" in workers
+            and not workers["tuned"].status["was_up"]
+            and chosen["tuned"].embedded
+        )
         yield workers
     finally:
         for w in workers.values():
             w.close()
-        stop_backend(stock_s)
+        for name in ("stock", "pool"):
+            if name in chosen:
+                stop_backend(chosen[name])
         if started_tuned:
-            stop_backend(tuned_s)
+            stop_backend(chosen["tuned"])
 
 
 WARMUP = PATTERNS  # one unmeasured run of each pattern on each backend before any timing
 
 
 def _warm_up(workers: dict[str, Worker], repo: str, say: Progress) -> list[dict[str, Any]]:
-    """Give both backends the same unmeasured runs, so neither is timed cold (first imports,
+    """Give every backend the same unmeasured runs, so none is timed cold (first imports,
     first forks, caches); return what they did, for the record."""
     rows = []
     for pattern in WARMUP:
-        for name in ("tuned", "stock"):
+        for name in workers:
             row = workers[name].ask("run", pattern=pattern, repo=repo)
             rows.append({"pattern": pattern, "backend": name, "completed": row["completed"],
                          "end_to_end_s": row["end_to_end_s"]})  # fmt: skip
@@ -163,15 +186,20 @@ def _warm_up(workers: dict[str, Worker], repo: str, say: Progress) -> list[dict[
     return rows
 
 
-def _runs(workers: dict[str, Worker], repeat: int, repo: str, say: Progress) -> list[dict]:
+def _runs(
+    workers: dict[str, Worker], repeat: int, repo: str, say: Progress, plain: bool = True
+) -> list[dict]:
     """Run every pattern `repeat` times on each backend, interleaved; return one row per run."""
     rows: list[dict[str, Any]] = []
+    names = list(workers)
     for i in range(repeat):
         for j, pattern in enumerate(PATTERNS):
-            rows.append({"pattern": pattern, "backend": "plain", "repeat": i, **plain_run(repo)})
-            # Alternate which backend goes first so neither always runs on a warmer machine.
-            order = ("tuned", "stock") if (i + j) % 2 == 0 else ("stock", "tuned")
-            for name in order:
+            if plain:
+                rows.append({"pattern": pattern, "backend": "plain", "repeat": i,
+                             **plain_run(repo)})  # fmt: skip
+            # Rotate which backend goes first so none always runs on a warmer machine.
+            shift = (i + j) % max(len(names), 1)
+            for name in names[shift:] + names[:shift]:
                 row = workers[name].ask("run", pattern=pattern, repo=repo)
                 rows.append({"pattern": pattern, "backend": name, "repeat": i, **row})
                 state = "ok" if row["completed"] else row["state"]
@@ -239,28 +267,37 @@ def run_bench(
     repo: str = DEFAULT_REPO,
     *,
     concurrent_n: int = 20,
+    backends: tuple[str, ...] = DEFAULT_BACKENDS,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Run the whole benchmark and return its result (the `--json` shape)."""
+    """Run the whole benchmark and return its result (the `--json` shape).
+
+    The dashboard checks need the tuned backend, the concurrency checks tuned or stock: each
+    runs when its backend is among `backends`.
+    """
     say = progress or (lambda _line: None)
     started = time.monotonic()
     load_before = os.getloadavg()
+    prefect_backends = tuple(b for b in ("tuned", "stock", "pool") if b in backends)
     with ExitStack() as stack:
         scratch = Path(tempfile.mkdtemp(prefix="patternlab-bench-"))
         stack.callback(shutil.rmtree, scratch, ignore_errors=True)
-        workers = stack.enter_context(_backends(scratch, say))
+        workers = stack.enter_context(_backends(scratch, say, prefect_backends))
         configs = {name: _recorded(lambda n=name: read_config(workers[n].settings), say)
                    for name in workers}  # fmt: skip
-        say("warm-up: one unmeasured run of each pattern on both backends…")
+        say(f"warm-up: one unmeasured run of each pattern on {', '.join(workers)}…")
         warmup = _warm_up(workers, repo, say)
-        rows = _runs(workers, repeat, repo, say)
-        say("floor: pricing each step Prefect requires on the tuned backend…")
-        steps = _recorded(lambda: workers["tuned"].ask("floor"), say)
-        # `--repeat 1` is the smoke test (shape only): one sample; otherwise the median of 3.
-        samples = START_SAMPLES if repeat > 1 else 1
-        dashboard = _recorded(lambda: _dashboard(workers, repo, scratch, samples, say), say)
+        rows = _runs(workers, repeat, repo, say, plain="plain" in backends)
+        steps: dict[str, Any] = {}
+        dashboard: dict[str, Any] = {}
+        if "tuned" in workers:
+            say("floor: pricing each step Prefect requires on the tuned backend…")
+            steps = _recorded(lambda: workers["tuned"].ask("floor"), say)
+            # `--repeat 1` is the smoke test (shape only): one sample; otherwise the median of 3.
+            samples = START_SAMPLES if repeat > 1 else 1
+            dashboard = _recorded(lambda: _dashboard(workers, repo, scratch, samples, say), say)
         concurrency = {}
-        for name in ("tuned", "stock"):
+        for name in (n for n in ("tuned", "stock") if n in workers):
             say(f"concurrency: {concurrent_n} subflows launches at once on {name}…")
             ask = workers[name].ask
             concurrency[name] = _recorded(
@@ -275,7 +312,7 @@ def run_bench(
         "cpus": os.cpu_count(), "python": platform.python_version(), "prefect": _prefect_version(),
         "loadavg_before": [round(x, 2) for x in load_before],
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
-        "repeat": repeat, "repo": repo, "source": "snapshot",
+        "repeat": repeat, "repo": repo, "source": "snapshot", "backends": list(backends),
         "took_s": round(time.monotonic() - started, 1),
     }  # fmt: skip
     return result

@@ -11,6 +11,12 @@ from typing import Any
 
 from patternlab.launch.catalog import FLOW_ROLES, PATTERN_INFO, PatternInfo
 from patternlab.launch.drills import DRILL_LABELS, DRILLS, DrillOutcome, drill_outcome
+from patternlab.launch.host_faults import (
+    HOST_FAULTS,
+    HostFaultOutcome,
+    host_fault,
+    start_host_fault,
+)
 from patternlab.launch.metrics import alert_deadline
 from patternlab.launch.models import (
     FINAL_STATUSES,
@@ -43,6 +49,7 @@ __all__ = [
     "Pattern", "PatternInfo", "PatternReport", "RepoStats", "Role", "Separation", "Status",
     "Timings", "WeekCommits", "LaunchSource", "alert_deadline", "check_source", "drill_outcome",
     "resolve_source",
+    "HOST_FAULTS", "HostFaultOutcome", "host_fault", "start_host_fault",
     *_LAZY,
 ]  # fmt: skip
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, computed_field, model_validator
 
 from flows.catalog import FLOW_ROLES, PATTERNS, Pattern, Role
 
@@ -67,6 +67,8 @@ class FlowRunInfo(BaseModel):
     message: str | None = None
     pid: int | None = None
     host: str | None = None
+    worker: str | None = None  # the Prefect worker that started it (None: the runner, a parent)
+    work_pool: str | None = None  # the work pool its deployment sits on (None: served)
     parent_id: str | None = None
     created_by: str = "lab"  # "lab", "parent flow", "automation"
     created: datetime
@@ -140,6 +142,12 @@ class PatternReport(BaseModel):
     alert: str | None = None  # events pattern: what the proactive trigger did
     errors: list[str] = Field(default_factory=list)
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def hosts(self) -> int:
+        """Return how many distinct hosts ran this pattern's flows (as the flows recorded)."""
+        return len({r.host for r in self.flow_runs if r.host})
+
 
 class LaunchReport(BaseModel):
     """Everything the lab knows about one launch."""
@@ -155,6 +163,18 @@ class LaunchReport(BaseModel):
     done: bool
     patterns: list[PatternReport]
     notices: list[str] = Field(default_factory=list)  # e.g. "the runner had stopped; restarted"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def pool(self) -> str | None:
+        """Return the work pool the launch's runs were created on (None: a runner served them)."""
+        return next((r.work_pool for p in self.patterns for r in p.flow_runs if r.work_pool), None)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def execution(self) -> Literal["serve", "pool"]:
+        """Say how the launch was executed: by a runner (serve) or by workers on a pool."""
+        return "pool" if self.pool else "serve"
 
 
 class HistoryRow(BaseModel):

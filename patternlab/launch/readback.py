@@ -118,6 +118,8 @@ def run_info(run: Any, **known: Any) -> FlowRunInfo:
         end=run.end_time,
         parameters=dict(run.parameters or {}),
         created_by=_created_by(run),
+        worker=(run.labels or {}).get("prefect.worker.name"),
+        work_pool=run.work_pool_name,
         **known,
     )
 

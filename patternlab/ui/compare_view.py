@@ -48,6 +48,13 @@ def _show_separation(items: list[views.Entry]) -> None:
     st.header("Separation: observed vs documented")
     frame = views.separation_frame(items)
     st.dataframe(frame.drop(columns=["pattern"]), hide_index=True, column_config={"label": LABEL})
+    # Execution separation is observed as distinct processes, and in pool mode distinct hosts.
+    st.caption(
+        "Where the flows ran: hosts and processes as each flow recorded them, workers as Prefect "
+        "recorded them (runner: no worker)."
+    )
+    where = views.where_frame(items).drop(columns=["pattern", "hosts", "processes"])
+    st.table(where.rename(columns={"label": "pattern"}), hide_index=True)
     for e in items:
         for line in views.mismatches(e):
             st.warning(

@@ -46,6 +46,7 @@ def show_launch(report: LaunchReport) -> None:
     cols[2].metric("Flow runs", sum(len(p.flow_runs) for p in report.patterns))
     cols[3].metric("Task runs", sum(p.task_runs for p in report.patterns))
     runs.show_drill(report)
+    runs.show_host_fault(report)
     for line in notices:
         st.info(views.escape_md(line), icon=":material/build:")
     for line in views.waiting_runs(report, when):

@@ -105,9 +105,15 @@ def show_sidebar(status: backend.BackendStatus) -> None:
         where = "embedded (this machine)" if status.mode == "embedded" else "remote"
         st.caption(f"{where} · database: {status.db}")
         st.markdown(f"{_dot(status.server_up)} Prefect server")
-        if status.runner_up is not None:
+        execution = f"pool `{status.pool}`" if status.execution == "pool" else "serve (runner)"
+        if status.mode == "remote" and status.execution == "serve":
+            execution = "as that server's deployments say (each run shows its worker)"
+        st.caption(f"Execution: {execution}" + (" · basic auth" if status.auth else ""))
+        for worker in status.workers:  # pool mode: the lab's own workers on this machine
+            st.markdown(f"{_dot(worker['up'])} worker `{worker['name']}`")
+        if status.execution == "serve" and status.runner_up is not None:
             st.markdown(f"{_dot(status.runner_up)} runner (serves the deployments)")
-        else:
+        elif status.runner_up is None:
             st.markdown(":gray[●] workers: managed outside the lab")
         show_adapters(status.adapters)
         st.link_button("Open the Prefect UI", status.ui_url, icon=":material/open_in_new:")

@@ -101,14 +101,27 @@ def snapshot_repos() -> list[str]:
 
 
 def start_launch(
-    patterns: list[str], repo: str, source: str, variant: str, *, drill: str, hold_s: float
+    patterns: list[str],
+    repo: str,
+    source: str,
+    variant: str,
+    *,
+    drill: str,
+    hold_s: float,
+    host_fault: str = "none",
 ) -> str | None:
     """Launch patterns; return the launch id, or show why not (nothing is created) and None."""
     if not patterns:
         st.warning("Choose at least one pattern to launch.", icon=":material/touch_app:")
         return None
     try:
-        return launch.launch(patterns, repo, source, variant=variant, drill=drill, hold_s=hold_s)
+        if host_fault != "none":
+            backend.check_faults_possible()  # before anything is launched
+        launch_id = launch.launch(
+            patterns, repo, source, variant=variant, drill=drill, hold_s=hold_s
+        )
+        launch.start_host_fault(launch_id, host_fault)  # watches from a background thread
+        return launch_id
     except Exception as exc:  # noqa: BLE001 - bad input, backend trouble: all shown as messages
         show_error(exc)
         return None

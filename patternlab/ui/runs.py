@@ -14,7 +14,14 @@ import streamlit as st
 from pandas.io.formats.style import Styler
 
 from patternlab import views
-from patternlab.launch import DRILL_LABELS, PATTERN_INFO, HistoryRow, LaunchReport, PatternReport
+from patternlab.launch import (
+    DRILL_LABELS,
+    HOST_FAULTS,
+    PATTERN_INFO,
+    HistoryRow,
+    LaunchReport,
+    PatternReport,
+)
 from patternlab.views import failures as views_failures
 from patternlab.views.charts import state_color
 
@@ -32,9 +39,12 @@ TREE_COLUMNS = {
     "task runs": st.column_config.NumberColumn("tasks", width=50),
     "started by": st.column_config.TextColumn("started by", width=90),
     "waited s": st.column_config.NumberColumn("waited s", width=70, format="%.2f"),
-    "process": st.column_config.TextColumn("process", width=80),
+    "process": st.column_config.TextColumn("host · process", width=130),
+    "worker": st.column_config.TextColumn(
+        "worker", width=110, help="The Prefect worker that started the run (pool mode)"
+    ),
 }
-OPTIONAL_TREE = ("message", "retries")  # shown only when some run has one
+OPTIONAL_TREE = ("message", "retries", "worker")  # shown only when some run has one
 NARROW_TREE = 5  # columns kept when the code sits beside the tree (they fit in half the page)
 CODE_HEIGHT_PX = 420
 ISOLATION_NAMES = {
@@ -82,7 +92,7 @@ def show_errors(report: PatternReport) -> None:
 def _caption(report: PatternReport) -> str:
     """Sum a pattern's runs up in one line."""
     caption = f"{len(report.flow_runs)} flow runs · {report.task_runs} task runs · "
-    caption += f"{report.processes} processes"
+    caption += f"{report.hosts} host{'s' * (report.hosts != 1)} / {report.processes} processes"
     retries = sum(len(r.retried_tasks) for r in report.flow_runs)
     caption += f" · {retries} task retries" if retries else ""
     return caption + (f" · variant: {report.variant}" if report.variant else "")
@@ -116,6 +126,17 @@ def show_pattern_run(
         module = PATTERN_INFO[report.pattern].module
         code.caption(f"Flow code: `{module}` from line {first}")
         code.code(excerpt, line_numbers=True, wrap_lines=True, height=CODE_HEIGHT_PX)
+
+
+def show_host_fault(report: LaunchReport) -> None:
+    """Say what a host-fault drill killed (which worker, which host) and what became of its run."""
+    from patternlab.launch import host_fault
+
+    outcome = host_fault(report.launch_id)
+    if outcome is None:
+        return
+    text = "  \n".join(views.escape_md(line) for line in views.host_fault_lines(outcome, report))
+    st.warning(f"**Host fault: {HOST_FAULTS[outcome.fault]}.**  \n{text}", icon=":material/dns:")
 
 
 def show_drill(report: LaunchReport) -> None:

@@ -25,11 +25,13 @@ from patternlab.views.frames import (
     waiting_runs,
 )
 from patternlab.views.labels import Entry, entries, escape_md, pattern_title
+from patternlab.views.where import host_fault_lines, where_frame, where_label
 
 __all__ = [
     "END_TO_END_S", "ENTRY_RUN_S", "TRAITS", "Entry", "alert_deadlines",
     "counts_frame", "documented_frame",
     "elapsed_s", "entries", "escape_md", "flow_excerpt", "history_frame", "launch_state",
     "mismatches", "pattern_title", "run_tree_frame", "separation_frame", "timeline_frame",
-    "timings_frame", "unique_launches", "unobserved", "waiting_runs",
+    "timings_frame", "unique_launches", "unobserved", "waiting_runs", "where_frame", "where_label",
+    "host_fault_lines",
 ]  # fmt: skip

@@ -23,7 +23,7 @@ from patternlab.views.labels import Entry, pattern_title
 TRAITS = ("conceptual", "execution", "awareness")
 RUN_TREE_COLUMNS = [
     "run", "role", "state", "status", "retries", "message", "task runs", "waited s", "ran s",
-    "started by", "process", "name", "prefect",
+    "started by", "process", "worker", "name", "prefect",
 ]  # fmt: skip
 WAITING = frozenset({"scheduled", "pending"})
 # History shows two durations: the pattern's end-to-end time (as on Compare) and the entry run's
@@ -111,7 +111,8 @@ def run_tree_frame(report: PatternReport, now: datetime) -> pd.DataFrame:
                 "waited s": round(max(waited.total_seconds(), 0.0), 2),
                 "ran s": _run_elapsed(run, now),
                 "started by": run.created_by,
-                "process": f"pid {run.pid}" if run.pid else "",
+                "process": f"{run.host} · pid {run.pid}" if run.pid else "",
+                "worker": run.worker or "",
                 "name": run.name,
                 "prefect": run.ui_url or "",
             }
@@ -133,14 +134,16 @@ def waiting_runs(report: LaunchReport, now: datetime, limit_s: float = 30.0) -> 
 
 def timeline_frame(report: LaunchReport) -> pd.DataFrame:
     """Return one Gantt row per flow run: label, state, created, start and end."""
+    # Each row names the host that ran it, so runs on other hosts stand out (pool mode).
     rows = [
-        {"row": f"{pattern_title(p.pattern)} · {'↳ ' if depth else ''}{r.flow}",
+        {"row": f"{pattern_title(p.pattern)} · {'↳ ' if depth else ''}{r.flow}"
+                + (f" @ {r.host}" if r.host else ""),
          "pattern": p.pattern, "state": shown_state(r)[0], "status": shown_state(r)[1],
-         "created": r.created, "start": r.start, "end": r.end}
+         "created": r.created, "start": r.start, "end": r.end, "host": r.host}
         for p in report.patterns
         for depth, r in _tree_order(p.flow_runs)
     ]  # fmt: skip
-    columns = ["row", "pattern", "state", "status", "created", "start", "end"]
+    columns = ["row", "pattern", "state", "status", "created", "start", "end", "host"]
     return pd.DataFrame(rows, columns=columns)
 
 
