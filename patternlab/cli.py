@@ -6,8 +6,12 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from patternlab.launch import DRILLS, PATTERNS, LaunchReport
+
+if TYPE_CHECKING:
+    from patternlab.launch.workload import Workload
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -18,7 +22,14 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("launch", help="run patterns on the Prefect backend and report")
     run.add_argument("--pattern", default="all", choices=[*PATTERNS, "all"])
-    run.add_argument("--repo", required=True, help="owner/name or https://github.com/owner/name")
+    what = run.add_mutually_exclusive_group(required=True)
+    what.add_argument("--repo", help="owner/name or https://github.com/owner/name")
+    what.add_argument("--repos", help="several repositories, comma-separated (1 to 256)")
+    what.add_argument("--owner", help="an organisation's or user's repositories (see --limit)")
+    run.add_argument(
+        "--limit", type=int, default=None, metavar="N",
+        help="with --owner: how many of its repositories, by name (1 to 256; default 32)",
+    )  # fmt: skip
     run.add_argument("--source", default=None, choices=["auto", "github", "snapshot"])
     variant = run.add_mutually_exclusive_group()
     variant.add_argument("--wait-child", dest="variant", action="store_const", const="wait")
@@ -82,28 +93,40 @@ def _print_report(report: LaunchReport) -> None:
             print(f"  ! {e}")
 
 
-def _launch(args: argparse.Namespace) -> int:
-    """Run the launch command."""
-    from flows.github_errors import InvalidRepository
-    from flows.repo_input import parse_repo
+def _workload(args: argparse.Namespace) -> Workload | int:
+    """Check the launch's repositories before anything starts: the workload, or an exit code."""
+    from flows.github_errors import GitHubError, InvalidRepository, OwnerNotFound
+    from patternlab.launch.workload import InvalidWorkload, build_workload
     from patternlab.settings import get_settings
 
+    if args.limit is not None and args.owner is None:
+        print("error: --limit goes with --owner", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    source = args.source or get_settings().source
     try:
-        parse_repo(args.repo)
-    except InvalidRepository as exc:
+        return build_workload(args.repo, args.repos, args.owner, args.limit, source)
+    except (InvalidRepository, InvalidWorkload, OwnerNotFound) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except GitHubError as exc:  # GitHub down or rate limited while listing the owner
+        print(f"error: could not list {args.owner}'s repositories: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _launch(args: argparse.Namespace) -> int:
+    """Run the launch command."""
+    workload = _workload(args)
+    if isinstance(workload, int):
+        return workload
     from patternlab import backend
 
     backend.ensure_backend(progress=lambda line: print(line, file=sys.stderr))
     from patternlab.launch import launch, wait_for_launch
 
     patterns = PATTERNS if args.pattern == "all" else [args.pattern]
-    source = args.source or get_settings().source
     launch_id = launch(
         patterns,
-        args.repo,
-        source,
+        workload=workload,
         variant=args.variant or "wait",
         hold_s=args.hold_upstream,
         drill=args.fail,

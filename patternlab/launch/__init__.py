@@ -33,6 +33,7 @@ from patternlab.launch.models import (
 _LAZY = {
     "launch": "launches", "wait_for_launch": "launches", "read_launch": "readback",
     "list_launches": "history", "list_all_launches": "history",
+    "build_workload": "workload", "Workload": "workload", "InvalidWorkload": "workload",
 }  # fmt: skip
 
 __all__ = [

@@ -8,25 +8,30 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from flows.catalog import DRILLS, ENTRY_DEPLOYMENTS, SOURCES, TAGS, launch_tag
-from flows.repo_input import parse_repo
 from patternlab.backend import deployment_id, prefect_client, recover
 from patternlab.launch.models import PATTERNS, LaunchReport
 from patternlab.launch.readback import ENTRY_TAG, read_launch
+from patternlab.launch.workload import InvalidWorkload, Workload, build_workload
 
 Variant = str  # "wait" | "fire-and-forget"
 
 
 def launch(
     patterns: Iterable[str],
-    repo: str,
+    repo: str | None = None,
     source: str = "auto",
     *,
+    workload: Workload | None = None,
     variant: Variant = "wait",
     hold_s: float = 0.0,
     drill: str = "none",
 ) -> str:
     """Validate the input, create one flow run per pattern from its deployment; return the id."""
-    repo = parse_repo(repo)  # raises InvalidRepository before anything is created
+    # Raises InvalidRepository / InvalidWorkload before anything is created.
+    workload = workload or build_workload(repo=repo, source=source)
+    if workload.size > 1:
+        raise InvalidWorkload("Launching several repositories is not available yet")
+    repo, source = workload.repos[0], workload.source
     chosen = [p for p in PATTERNS if p in set(patterns)]
     if not chosen or source not in SOURCES:
         raise ValueError("Choose at least one pattern and a source of auto, github or snapshot")

@@ -39,6 +39,7 @@ class RepoStats(BaseModel):
     source: Literal["github", "snapshot"]
     source_note: str = ""
     snapshot_date: str | None = None
+    synthetic: bool = False  # the snapshot's generated organisation: not real figures
     description: str | None = None
     stars: int
     forks: int

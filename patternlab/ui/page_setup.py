@@ -127,6 +127,8 @@ def show_error(exc: BaseException) -> None:
             "Open Home to start the lab's backend, or check the server PREFECT_API_URL names.",
             icon=":material/cloud_off:",
         )
+    elif isinstance(exc, ValueError):  # bad input the lab refused before launching anything
+        st.error(text, icon=":material/warning:")
     elif isinstance(exc, LookupError):
         st.warning(
             f"{text}. It may belong to another Prefect server, or its runs were deleted.",

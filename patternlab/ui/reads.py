@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from patternlab import backend, launch, views
@@ -101,14 +103,27 @@ def snapshot_repos() -> list[str]:
 
 
 def start_launch(
-    patterns: list[str], repo: str, source: str, variant: str, *, drill: str, hold_s: float
+    patterns: list[str],
+    workload: dict[str, Any],
+    source: str,
+    variant: str,
+    *,
+    drill: str,
+    hold_s: float,
+    **options: Any,
 ) -> str | None:
-    """Launch patterns; return the launch id, or show why not (nothing is created) and None."""
+    """Launch patterns; return the launch id, or show why not (nothing is created) and None.
+
+    workload: build_workload's arguments (repo, or repos, or owner and limit).
+    """
     if not patterns:
         st.warning("Choose at least one pattern to launch.", icon=":material/touch_app:")
         return None
     try:
-        return launch.launch(patterns, repo, source, variant=variant, drill=drill, hold_s=hold_s)
+        checked = launch.build_workload(**workload, source=source)
+        return launch.launch(
+            patterns, workload=checked, variant=variant, drill=drill, hold_s=hold_s, **options
+        )
     except Exception as exc:  # noqa: BLE001 - bad input, backend trouble: all shown as messages
         show_error(exc)
         return None
