@@ -13,10 +13,11 @@ from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL
 
 from flows import adapters
-from flows.catalog import DEPLOYMENT, TAGS
+from flows.catalog import DASK_DEPLOYMENT, DEPLOYMENT, TAGS
 from flows.deployments import average_commits_child, deployments_parent
 from flows.events import events_downstream, events_missed_alert, events_upstream, triggers
 from flows.monoflow import monoflow
+from flows.monoflow_dask import monoflow_dask
 from flows.settings import get_flow_settings
 from flows.subflows import subflows_parent
 
@@ -41,6 +42,7 @@ def build_deployments() -> list:
     wired = triggers(str(upstream.apply()), get_flow_settings().alert_window_s)
     return [
         monoflow.to_deployment(DEPLOYMENT, tags=TAGS),
+        monoflow_dask.to_deployment(DASK_DEPLOYMENT, tags=TAGS),  # the same flow on Dask
         subflows_parent.to_deployment(DEPLOYMENT, tags=TAGS),
         deployments_parent.to_deployment(DEPLOYMENT, tags=TAGS),
         average_commits_child.to_deployment(DEPLOYMENT, tags=TAGS),

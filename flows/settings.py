@@ -30,6 +30,8 @@ class FlowSettings(BaseSettings):
         default=None, validation_alias=AliasChoices("GITHUB_TOKEN", "github_token")
     )
     child_poll_s: float = Field(default=0.25, gt=0, le=30)
+    # An existing Dask scheduler for monoflow's Dask variant; empty: a LocalCluster per run.
+    dask_address: str = Field(default="", pattern=r"^$|^(tcp|tls)://[A-Za-z0-9.\[\]:-]+:[0-9]+$")
     alert_window_s: int = Field(default=10, ge=10, le=3600)
     # Off: Prefect's defaults everywhere, adapters included (the benchmark's "stock" backend).
     tuning: bool = True

@@ -55,6 +55,9 @@ with st.container(border=True):
         )
     else:
         workload = launch_form.workload_inputs(left, kind)
+    options = launch_form.fairness_inputs(right, patterns)
+    if kind != "one":
+        options |= launch_form.fanout_inputs(right, patterns)
     default_source = list(SOURCES).index(get_settings().source)
     source = right.radio(
         "Data source",
@@ -90,7 +93,9 @@ with st.container(border=True):
     )
     if st.button("Launch", type="primary", key="launch_go", icon=":material/rocket_launch:"):
         hold_s = float(window + HOLD_PAST_WINDOW_S) if hold and "events" in patterns else 0.0
-        launch_id = ui.start_launch(patterns, workload, source, variant, drill=drill, hold_s=hold_s)
+        launch_id = ui.start_launch(
+            patterns, workload, source, variant, drill=drill, hold_s=hold_s, **options
+        )
         if launch_id:
             # In the URL, not only in the session: a reload or a shared link re-attaches.
             st.query_params["launch"] = launch_id

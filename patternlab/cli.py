@@ -8,12 +8,13 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from patternlab.launch import DRILLS, PATTERNS, LaunchReport
+from patternlab.launch import DRILLS, PATTERNS, LaunchReport, PatternReport
 
 if TYPE_CHECKING:
     from patternlab.launch.workload import Workload
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+SHOWN_RUNS = 12  # a fan-out's hundreds of runs are in the JSON report
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,6 +37,21 @@ def _parser() -> argparse.ArgumentParser:
     variant.add_argument(
         "--fire-and-forget", dest="variant", action="store_const", const="fire-and-forget"
     )
+    run.add_argument(
+        "--order", default="sequential", choices=["sequential", "together"],
+        help="sequential (default): one pattern after another, fair timings; together: all at "
+        "once (contended)",
+    )  # fmt: skip
+    run.add_argument(
+        "--repeat", type=int, default=1, metavar="K", help="runs of each pattern (1-10)"
+    )
+    many = "over several repositories:"
+    run.add_argument("--runner", default="threads", choices=["threads", "dask"],
+                     help=f"{many} monoflow's task runner")  # fmt: skip
+    run.add_argument("--concurrent-subflows", action="store_true",
+                     help=f"{many} subflows 4 at a time, not one by one")  # fmt: skip
+    run.add_argument("--child-limit", type=int, default=4, metavar="L",
+                     help=f"{many} deployments' child runs at once (1-16)")  # fmt: skip
     hold = "hold the events upstream this long (past its 10 s window fires the alert)"
     run.add_argument("--hold-upstream", type=float, default=0.0, metavar="SECONDS", help=hold)
     drill = (
@@ -72,12 +88,24 @@ def _bench(args: argparse.Namespace) -> int:
     return EXIT_OK if complete else EXIT_FAILED
 
 
+def _print_aggregate(p: PatternReport) -> None:
+    """Print a fan-out's launch-level figures."""
+    a = p.aggregate
+    if a is None:
+        return
+    print(f"  {a.repositories} repositories: {a.stars} stars, {a.contributors} contributors, "
+          f"{a.commits} commits, {a.avg_commits_per_contributor} avg; most stars "
+          f"{a.top_by_stars[0].repo if a.top_by_stars else '-'} [{a.source_note}]")  # fmt: skip
+
+
 def _print_report(report: LaunchReport) -> None:
     """Print a human-readable report."""
-    print(f"launch {report.launch_id}  repo {report.repo}  source {report.source}")
+    print(f"launch {report.launch_id}  repo {report.repo}  source {report.source}  "
+          f"order {report.order}")  # fmt: skip
     for p in report.patterns:
         t, s = p.timings, p.separation
-        print(f"\n{p.pattern:<12} {p.state:<10} runs {len(p.flow_runs)}  tasks {p.task_runs}"
+        name = p.pattern + (f" #{p.round + 1}" if report.repeat > 1 else "")
+        print(f"\n{name:<12} {p.state:<10} runs {len(p.flow_runs)}  tasks {p.task_runs}"
               f"  processes {p.processes}  end-to-end {t.end_to_end_s}s  queue {t.queue_s}s"
               f"  hand-off {t.handoff_s}s  work {t.work_s}s  overhead {t.overhead_s}s")  # fmt: skip
         print(f"  separation: conceptual={s.conceptual} execution={s.execution} "
@@ -87,8 +115,11 @@ def _print_report(report: LaunchReport) -> None:
             print(f"  {st.repo}: {st.stars} stars, {st.forks} forks, {st.contributors} "
                   f"contributors, {st.commits} commits, {st.avg_commits_per_contributor} avg "
                   f"[{st.source_note or st.source}]")  # fmt: skip
-        for r in p.flow_runs:
+        _print_aggregate(p)
+        for r in p.flow_runs[:SHOWN_RUNS]:
             print(f"    {r.role:<16} {r.flow:<26} {r.state:<10} pid={r.pid} {r.ui_url}")
+        if len(p.flow_runs) > SHOWN_RUNS:
+            print(f"    … and {len(p.flow_runs) - SHOWN_RUNS} more runs (--json lists them all)")
         for e in p.errors:
             print(f"  ! {e}")
 
@@ -118,21 +149,25 @@ def _launch(args: argparse.Namespace) -> int:
     workload = _workload(args)
     if isinstance(workload, int):
         return workload
+    from patternlab.launch import launch, wait_for_launch
+    from patternlab.launch.launches import make_plan
+
+    patterns = PATTERNS if args.pattern == "all" else [args.pattern]
+    options = {"order": args.order, "repeat": args.repeat, "child_limit": args.child_limit,
+               "task_runner": args.runner, "concurrent_subflows": args.concurrent_subflows,
+               "variant": args.variant or "wait", "hold_s": args.hold_upstream,
+               "drill": args.fail}  # fmt: skip
+    try:
+        make_plan(patterns, workload, **options)  # every check, before anything is created
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     from patternlab import backend
 
     backend.ensure_backend(progress=lambda line: print(line, file=sys.stderr))
-    from patternlab.launch import launch, wait_for_launch
-
-    patterns = PATTERNS if args.pattern == "all" else [args.pattern]
-    launch_id = launch(
-        patterns,
-        workload=workload,
-        variant=args.variant or "wait",
-        hold_s=args.hold_upstream,
-        drill=args.fail,
-    )
+    launch_id = launch(patterns, workload=workload, **options)
     print(f"launched {launch_id}; waiting for its runs…", file=sys.stderr)
-    report = wait_for_launch(launch_id, timeout_s=args.timeout)
+    report = wait_for_launch(launch_id, timeout_s=args.timeout)  # starts each next pattern
     if args.json:
         print(json.dumps(report.model_dump(mode="json"), indent=2))
     else:

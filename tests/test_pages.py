@@ -49,9 +49,9 @@ def open_page(page: str | None = None, **query: str | list[str]) -> AppTest:
 
 
 def wait_done(launch_id: str) -> LaunchReport:
-    """Poll a launch until every run is final (deadline: RUN_TIMEOUT_S)."""
+    """Poll a launch, starting each next pattern, until every run is final (RUN_TIMEOUT_S)."""
     return wait_for(
-        lambda: (r := launches.read_launch(launch_id)).done and r,
+        lambda: (r := launches.advance_launch(launch_id)).done and r,
         timeout=RUN_TIMEOUT_S,
         interval=0.5,
         what=f"launch {launch_id} to finish",
@@ -292,8 +292,8 @@ def test_one_poll_of_a_running_launch_costs_a_few_api_calls(lab_backend, monkeyp
     # A full render of the Launch page reads the running launch once: its live fragment's
     # first tick shows the page's own read instead of reading again.
     reads: list[str] = []
-    real_read = launches.read_launch
-    monkeypatch.setattr(launches, "read_launch", lambda i, **kw: reads.append(i) or real_read(i))
+    real_read = launches.advance_launch  # a page's read also continues a launch
+    monkeypatch.setattr(launches, "advance_launch", lambda i: reads.append(i) or real_read(i))
     at = open_page("pages/1_Launch.py", launch=launch_id)
     assert at.subheader[0].value.startswith(f"Launch `{launch_id}`")
     assert at.metric[0].value not in ("Completed", "Failed"), "the launch ended too soon"

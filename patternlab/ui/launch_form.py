@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flows.snapshot_synthetic import SYNTHETIC_OWNER
+from patternlab.launch.options import MAX_CHILD_LIMIT, MAX_REPEAT
 from patternlab.launch.workload import MAX_REPOS
 
 WORKLOADS = {
@@ -56,3 +57,48 @@ def workload_inputs(where: Any, kind: str) -> dict[str, Any]:
         key="launch_limit",
     )
     return {"owner": owner, "limit": int(limit)}
+
+
+ORDERS = {
+    "sequential": "one after another (fair timings)",
+    "together": "all at once (contended)",
+}
+
+
+def fairness_inputs(where: Any, patterns: list[str]) -> dict[str, Any]:
+    """Ask how the patterns share the machine, and how many times each runs."""
+    order = where.radio(
+        "Order",
+        list(ORDERS),
+        format_func=ORDERS.get,
+        key="launch_order",
+        horizontal=True,
+        disabled=len(patterns) < 2,
+        help="One after another: each pattern has the machine to itself, so their times compare. "
+        "All at once: they compete for the two cores (Compare says so).",
+    )
+    repeat = where.number_input(
+        "Runs of each pattern", min_value=1, max_value=MAX_REPEAT, value=1, step=1,
+        key="launch_repeat", help="More than one: Compare shows the median with min-max.",
+    )  # fmt: skip
+    return {"order": order, "repeat": int(repeat)}
+
+
+def fanout_inputs(where: Any, patterns: list[str]) -> dict[str, Any]:
+    """Ask how each chosen pattern fans out over several repositories."""
+    options: dict[str, Any] = {}
+    if "monoflow" in patterns:
+        options["task_runner"] = where.radio(
+            "Monoflow's task runner", ["threads", "dask"], key="launch_runner", horizontal=True,
+            format_func={"threads": "Prefect's thread pool", "dask": "Dask (prefect-dask)"}.get,
+        )  # fmt: skip
+    if "subflows" in patterns:
+        options["concurrent_subflows"] = where.toggle(
+            "Subflows: run them concurrently (4 threads)", key="launch_concurrent"
+        )
+    if "deployments" in patterns:
+        options["child_limit"] = int(where.number_input(
+            "Deployments: child runs at once (the child deployment's concurrency limit)",
+            min_value=1, max_value=MAX_CHILD_LIMIT, value=4, step=1, key="launch_limit_children",
+        ))  # fmt: skip
+    return options

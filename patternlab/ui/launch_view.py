@@ -6,7 +6,7 @@ import streamlit as st
 
 from patternlab import views
 from patternlab.launch import LaunchReport
-from patternlab.ui import backend_panel, reads, runs
+from patternlab.ui import backend_panel, fanout_view, reads, runs
 from patternlab.ui.page_setup import now, show_error
 from patternlab.views import charts
 
@@ -41,19 +41,24 @@ def show_launch(report: LaunchReport) -> None:
     cols[1].metric("Elapsed", f"{views.elapsed_s(report, when) or 0:.1f} s")
     cols[2].metric("Flow runs", sum(len(p.flow_runs) for p in report.patterns))
     cols[3].metric("Task runs", sum(p.task_runs for p in report.patterns))
+    if report.repos > 1 or len(report.patterns) > 1:
+        fanout_view.show_workload(report)
     runs.show_drill(report)
     for line in notices:
         st.info(views.escape_md(line), icon=":material/build:")
     for line in views.waiting_runs(report, when):
         st.warning(f"{line}: is the runner up? See the sidebar.", icon=":material/hourglass_top:")
     for p in report.patterns:
-        st.markdown(f"#### {views.pattern_title(p.pattern)} — {p.state}")
-        runs.show_pattern_run(
-            p, when, key=f"launch-{p.pattern}", with_code=st.session_state.get("launch_code", False)
-        )
-    figure = charts.timeline_figure(views.timeline_frame(report), when)
-    st.plotly_chart(figure, key="launch-timeline")
+        rounds = f" #{p.round + 1}" if report.repeat > 1 else ""
+        st.markdown(f"#### {views.pattern_title(p.pattern)}{rounds} — {p.state}")
+        if fanout_view.show_step(p):
+            code = st.session_state.get("launch_code", False)
+            runs.show_pattern_run(p, when, key=f"launch-{p.pattern}-{p.round}", with_code=code)
+    if report.repos == 1:  # one bar per run: a fan-out's hundreds would not read
+        figure = charts.timeline_figure(views.timeline_frame(report), when)
+        st.plotly_chart(figure, key="launch-timeline")
     _show_stats(report)
+    fanout_view.show_aggregates(report)
     if report.done:
         st.page_link(
             "pages/2_Compare.py",

@@ -25,8 +25,12 @@ class _NotDone(Exception):
 
 @st.cache_data(ttl=FINISHED_TTL_S, max_entries=256, show_spinner=False)
 def _finished_report(launch_id: str) -> dict:
-    """Read a launch and cache it as plain data, but only once it is done."""
-    report = launch.read_launch(launch_id)
+    """Read a launch and cache it as plain data, but only once it is done.
+
+    A running launch is also continued: when its running step is over the next one starts
+    (fair timings), so any page that watches it, in any browser, keeps it going.
+    """
+    report = launch.advance_launch(launch_id)
     if not report.done:
         raise _NotDone(report)
     # Plain data, not the model: a class reloaded by Streamlit's file watcher would not unpickle.
