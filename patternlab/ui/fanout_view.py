@@ -6,7 +6,7 @@ import streamlit as st
 
 from patternlab import views
 from patternlab.launch import LaunchReport, PatternReport
-from patternlab.views import fanout
+from patternlab.views import fanout, scale_charts
 
 
 def show_workload(report: LaunchReport) -> None:
@@ -38,7 +38,12 @@ def show_step(p: PatternReport) -> bool:
 
 def show_aggregates(report: LaunchReport) -> None:
     """Show each pattern's totals over its repositories and its top repositories."""
-    items = [e for e in views.entries([report]) if e.report.aggregate is not None]
+    show_aggregates_of(views.entries([report]))
+
+
+def show_aggregates_of(entries: list[views.Entry]) -> None:
+    """Show the totals over the repositories of the patterns that have them."""
+    items = [e for e in entries if e.report.aggregate is not None]
     if not items:
         return
     st.markdown("#### Statistics over the repositories (computed by the lab)")
@@ -51,3 +56,35 @@ def show_aggregates(report: LaunchReport) -> None:
     right.dataframe(fanout.top_frame(first, "commits per contributor"), hide_index=True)
     note = first.aggregate.source_note if first.aggregate else ""
     st.caption(f"Source: {views.escape_md(note)}")
+
+
+def show_fairness(reports: list[LaunchReport], items: list[views.Entry]) -> None:
+    """Say whether the times set side by side compare: contended launches, runs that overlapped."""
+    for launch_id in fanout.contended(reports):
+        st.warning(
+            f"**Contended:** launch `{launch_id}` started its patterns all at once, so they "
+            "shared the machine's cores and each one's times are inflated. Launch them one "
+            "after another (the default) for times that compare.",
+            icon=":material/group_work:",
+        )
+    for line in fanout.overlaps(items):
+        st.warning(f"**Overlapped:** {views.escape_md(line)}.", icon=":material/call_merge:")
+
+
+def show_spread(items: list[views.Entry]) -> bool:
+    """Show medians with min-max when a pattern ran more than once; say whether it did."""
+    spread = fanout.spread_frame(items)
+    if spread.empty or spread["runs"].max() < 2:
+        return False
+    st.header("Repeated runs: median and spread")
+    st.plotly_chart(scale_charts.spread_figure(spread), key="compare-spread")
+    st.dataframe(
+        spread.drop(columns=["pattern"]),
+        hide_index=True,
+        column_config={
+            "median_s": st.column_config.NumberColumn("median s", format="%.2f"),
+            "min_s": st.column_config.NumberColumn("min s", format="%.2f"),
+            "max_s": st.column_config.NumberColumn("max s", format="%.2f"),
+        },
+    )
+    return True

@@ -94,7 +94,7 @@ def spread_frame(items: Iterable[Entry]) -> pd.DataFrame:
         if value is not None:
             grouped[(e.pattern, e.launch_id)].append(value)
     rows = [{"label": pattern_title(p), "pattern": p, "launch": lid, "runs": len(v),
-             "median s": round(statistics.median(v), 3), "min s": min(v), "max s": max(v)}
+             "median_s": round(statistics.median(v), 3), "min_s": min(v), "max_s": max(v)}
             for (p, lid), v in grouped.items()]  # fmt: skip
-    return pd.DataFrame(rows, columns=["label", "pattern", "launch", "runs", "median s",
-                                       "min s", "max s"])  # fmt: skip
+    return pd.DataFrame(rows, columns=["label", "pattern", "launch", "runs", "median_s",
+                                       "min_s", "max_s"])  # fmt: skip
