@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from patternlab.launch import DRILLS, PATTERNS, LaunchReport, PatternReport
@@ -64,9 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     backend = sub.add_parser("backend", help="manage the embedded Prefect backend")
     backend.add_argument("action", choices=["up", "status", "down"])
     bench = sub.add_parser("bench", help="benchmark the patterns: plain, stock Prefect, tuned lab")
-    bench.add_argument("--repeat", type=int, default=5, help="runs per pattern and backend")
+    bench.add_argument(
+        "--repeat", type=int, default=None, help="runs per pattern and backend (5; --scale: 1)"
+    )
     bench.add_argument("--repo", default="PrefectHQ/prefect", help="repository in the snapshot")
     bench.add_argument("--json", action="store_true", help="print the result as JSON")
+    bench.add_argument(
+        "--scale", metavar="SIZES",
+        help="instead: each pattern over 1..256 synthetic repositories, e.g. 1,8,32,128",
+    )  # fmt: skip
+    bench.add_argument("--variants", help="with --scale: which (comma-separated; default all)")
     return parser
 
 
@@ -74,10 +81,13 @@ def _bench(args: argparse.Namespace) -> int:
     """Run the benchmark command; fail when a run did not complete (timings never fail it)."""
     from patternlab import bench
 
-    if args.repeat < 1:
+    if args.repeat is not None and args.repeat < 1:
         print("error: --repeat must be at least 1", file=sys.stderr)
         return EXIT_BAD_INPUT
     say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    if args.scale is not None:
+        return _bench_scale(args, say)
+    args.repeat = args.repeat or 5
     try:
         result = bench.run_bench(args.repeat, args.repo, progress=say)
     except bench.BenchError as exc:
@@ -85,6 +95,34 @@ def _bench(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(json.dumps(result, indent=2, default=str) if args.json else bench.format_table(result))
     complete = all(r["completed"] == r["runs"] for r in result["rows"])
+    return EXIT_OK if complete else EXIT_FAILED
+
+
+def _bench_scale(args: argparse.Namespace, say: Callable[[str], None]) -> int:
+    """Run `bench --scale`; fail when a run did not complete (timings never fail it)."""
+    from patternlab.bench import scale, scale_report
+
+    try:
+        sizes = scale.parse_sizes(args.scale)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    variants = [v.strip() for v in args.variants.split(",")] if args.variants else None
+    unknown = [v for v in variants or [] if v not in scale_report.VARIANTS]
+    if unknown:
+        print(f"error: unknown variants {unknown}; known: {', '.join(scale_report.VARIANTS)}",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_BAD_INPUT
+    from patternlab import bench
+
+    try:
+        result = scale.run_scale(sizes, variants, args.repeat or 1, progress=say)
+    except bench.BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    text = json.dumps(result, indent=2, default=str) if args.json else None
+    print(text or scale_report.format_table(result))
+    complete = all(p["completed"] == p["runs"] for p in result["curves"])
     return EXIT_OK if complete else EXIT_FAILED
 
 

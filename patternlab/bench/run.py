@@ -44,11 +44,13 @@ class BenchError(RuntimeError):
 class Worker:
     """A `python -m patternlab.bench.worker` process serving one backend."""
 
-    def __init__(self, name: str, env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self, name: str, env: dict[str, str], log: Path, module: str = "patternlab.bench.worker"
+    ) -> None:
         self.name, self.log = name, log
         with open(log, "ab") as err:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "patternlab.bench.worker"],
+                [sys.executable, "-m", module],
                 cwd=PROJECT_ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=err, text=True, bufsize=1,
             )  # fmt: skip

@@ -133,6 +133,14 @@ def start_launch(
         return None
 
 
+@st.cache_data(ttl=60, show_spinner=False)
+def scale_result() -> dict | None:
+    """Return the latest scale benchmark's result (None before the first one)."""
+    from patternlab.bench.scale import latest_scale
+
+    return latest_scale()
+
+
 def history_csv(max_rows: int, **filters: str | None) -> str:
     """Return every History row that matches the filters (up to max_rows) as CSV."""
     return views.history_frame(launch.list_all_launches(max_rows, **filters)).to_csv(index=False)

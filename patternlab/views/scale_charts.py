@@ -43,5 +43,7 @@ def curve_figure(curves: pd.DataFrame, column: str, title: str, unit: str) -> go
                   "dash": "dot" if str(variant).endswith(("dask", "concurrent")) else "solid"},
             hovertemplate=f"%{{x}} repositories<br>%{{y:.3g}} {unit}<extra></extra>",
         )  # fmt: skip
+    values = curves[column].dropna()
+    y_type = "log" if len(values) and (values > 0).all() else "linear"  # a log axis drops <= 0
     return _layout(fig, title, xaxis={"type": "log", "title": {"text": "repositories (N)"}},
-                   yaxis={"type": "log", "title": {"text": unit}}, height=340)  # fmt: skip
+                   yaxis={"type": y_type, "title": {"text": unit}}, height=340)  # fmt: skip
