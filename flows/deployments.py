@@ -68,7 +68,7 @@ def deployments_parent(
             ]  # fmt: skip
             if not wait_for_child:
                 return f"started {len(children)} child runs and did not wait"
-            failed = wait_for_runs([c.id for c in children], get_flow_settings().child_poll_s)
+            failed = wait_for_runs([c.id for c in children])
             if failed:
                 raise ChildRunFailed(f"{len(failed)} of {len(children)} child runs did not "
                                      f"complete: {'; '.join(failed[:5])}")  # fmt: skip

@@ -57,10 +57,11 @@ def publish_stats_table(all_stats: list[dict[str, Any]]) -> None:
         create_table_artifact(rows or [{}], key=key)
 
 
-def wait_for_runs(ids: list[UUID], poll_s: float) -> list[str]:
+def wait_for_runs(ids: list[UUID], poll_s: float = 1.0) -> list[str]:
     """Wait until every flow run is final; return "name: state" of those not Completed.
 
     One count per poll for all of them (not a read of every run), then one read at the end.
+    Once a second: only the last one's end matters, not when each ends.
     """
     chunks = [ids[i : i + PAGE] for i in range(0, len(ids), PAGE)]
 

@@ -41,10 +41,11 @@ st.header("Where each pattern saturates")
 for variant, note in result.get("saturation", {}).items():
     st.markdown(f"- **{views.escape_md(variant)}**: {views.escape_md(note)}")
 limits = result.get("limits", {})
+runner = limits.get("runner_process_limit")
 st.caption(
-    f"Limits on this backend: {limits.get('cpus', '?')} cores; the runner starts at most "
-    f"{limits.get('runner_process_limit', '?')} flow processes at once; the deployments "
-    "pattern's child deployment takes 4 at once (its concurrency limit)."
+    f"Limits on this backend: {limits.get('cpus', '?')} cores; the runner starts "
+    + (f"at most {runner} flow processes at once" if runner else "flow processes without limit")
+    + "; the deployments pattern's child deployment runs 4 at once (its concurrency limit)."
 )
 
 st.header("Targets")

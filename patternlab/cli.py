@@ -17,12 +17,8 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 SHOWN_RUNS = 12  # a fan-out's hundreds of runs are in the JSON report
 
 
-def _parser() -> argparse.ArgumentParser:
-    """Build the argument parser."""
-    parser = argparse.ArgumentParser(prog="python -m patternlab", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("launch", help="run patterns on the Prefect backend and report")
-    run.add_argument("--pattern", default="all", choices=[*PATTERNS, "all"])
+def _add_workload_arguments(run: argparse.ArgumentParser) -> None:
+    """Add what a launch computes: one repository, a list, or an owner's."""
     what = run.add_mutually_exclusive_group(required=True)
     what.add_argument("--repo", help="owner/name or https://github.com/owner/name")
     what.add_argument("--repos", help="several repositories, comma-separated (1 to 256)")
@@ -31,12 +27,10 @@ def _parser() -> argparse.ArgumentParser:
         "--limit", type=int, default=None, metavar="N",
         help="with --owner: how many of its repositories, by name (1 to 256; default 32)",
     )  # fmt: skip
-    run.add_argument("--source", default=None, choices=["auto", "github", "snapshot"])
-    variant = run.add_mutually_exclusive_group()
-    variant.add_argument("--wait-child", dest="variant", action="store_const", const="wait")
-    variant.add_argument(
-        "--fire-and-forget", dest="variant", action="store_const", const="fire-and-forget"
-    )
+
+
+def _add_fanout_arguments(run: argparse.ArgumentParser) -> None:
+    """Add the launch's order, repeat and fan-out options."""
     run.add_argument(
         "--order", default="sequential", choices=["sequential", "together"],
         help="sequential (default): one pattern after another, fair timings; together: all at "
@@ -52,6 +46,22 @@ def _parser() -> argparse.ArgumentParser:
                      help=f"{many} subflows 4 at a time, not one by one")  # fmt: skip
     run.add_argument("--child-limit", type=int, default=4, metavar="L",
                      help=f"{many} deployments' child runs at once (1-16)")  # fmt: skip
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Build the argument parser."""
+    parser = argparse.ArgumentParser(prog="python -m patternlab", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("launch", help="run patterns on the Prefect backend and report")
+    run.add_argument("--pattern", default="all", choices=[*PATTERNS, "all"])
+    _add_workload_arguments(run)
+    run.add_argument("--source", default=None, choices=["auto", "github", "snapshot"])
+    variant = run.add_mutually_exclusive_group()
+    variant.add_argument("--wait-child", dest="variant", action="store_const", const="wait")
+    variant.add_argument(
+        "--fire-and-forget", dest="variant", action="store_const", const="fire-and-forget"
+    )
+    _add_fanout_arguments(run)
     hold = "hold the events upstream this long (past its 10 s window fires the alert)"
     run.add_argument("--hold-upstream", type=float, default=0.0, metavar="SECONDS", help=hold)
     drill = (
@@ -59,7 +69,9 @@ def _parser() -> argparse.ArgumentParser:
         "GitHub answer 503 once (transient) so a task retry shows"
     )
     run.add_argument("--fail", default="none", choices=DRILLS, help=drill)
-    run.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for the runs")
+    run.add_argument("--timeout", type=float, default=None,
+                     help="seconds to wait for the runs (default: 180 per pattern and round, "
+                     "plus 6 per repository)")  # fmt: skip
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     backend = sub.add_parser("backend", help="manage the embedded Prefect backend")
     backend.add_argument("action", choices=["up", "status", "down"])
@@ -205,14 +217,16 @@ def _launch(args: argparse.Namespace) -> int:
     backend.ensure_backend(progress=lambda line: print(line, file=sys.stderr))
     launch_id = launch(patterns, workload=workload, **options)
     print(f"launched {launch_id}; waiting for its runs…", file=sys.stderr)
-    report = wait_for_launch(launch_id, timeout_s=args.timeout)  # starts each next pattern
+    steps = len(patterns) * args.repeat
+    timeout = args.timeout or steps * (180.0 + 6.0 * (workload.size if workload.size > 1 else 0))
+    report = wait_for_launch(launch_id, timeout_s=timeout)  # starts each next pattern
     if args.json:
         print(json.dumps(report.model_dump(mode="json"), indent=2))
     else:
         _print_report(report)
     ok = report.done and all(p.state == "Completed" for p in report.patterns)
     if not report.done:
-        print(f"error: the launch did not finish within {args.timeout:.0f} s", file=sys.stderr)
+        print(f"error: the launch did not finish within {timeout:.0f} s", file=sys.stderr)
     return EXIT_OK if ok else EXIT_FAILED
 
 

@@ -63,10 +63,11 @@ def test_targets_read_the_largest_size():
 def test_saturation_notes_name_the_measured_peak_and_the_limit():
     """The deployments note gives the peak flow runs at once and the concurrency limit."""
     points = scale_report.curves([_row("deployments limit 4", 32, 20.0, 33, peak=5)])
-    note = scale_report.saturation(points, {"runner_process_limit": 5, "cpus": 2})
+    note = scale_report.saturation(points, {"runner_process_limit": None, "cpus": 2})
     assert "at most 5 flow runs at once" in note["deployments limit 4"]
     assert "concurrency limit of 4" in note["deployments limit 4"]
     assert "1.6 repositories/s at N=32" in note["deployments limit 4"]
+    assert "10 API requests per repository" in note["deployments limit 4"]
 
 
 @pytest.mark.parametrize("text", ["0,8", "1,300", "a,b", ""])

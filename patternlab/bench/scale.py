@@ -81,27 +81,34 @@ def run_scale(
         worker.ask("up")
         limits = worker.ask("limits")
         rows = _runs(worker, sizes, chosen, repeat, say)
-        say(f"dashboard: polls of a running {sizes[-1]}-repository launch (CPU idle)…")
+        say(f"dashboard: polls of a running {sizes[-1]}-repository launch (lightly loaded)…")
         quiet = worker.ask("quiet_poll", n=sizes[-1])
     finally:
         if worker is not None:
             worker.close()
         stop_backend(settings)
         shutil.rmtree(scratch, ignore_errors=True)
-    points = scale_report.curves(rows)
-    result = {
-        "curves": points, "runs": rows, "quiet_poll": quiet, "limits": limits,
-        "saturation": scale_report.saturation(points, limits),
-        "targets": scale_report.targets(points, quiet),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "loadavg_before": [round(x, 2) for x in load_before],
-                    "loadavg_after": [round(x, 2) for x in os.getloadavg()],
-                    "sizes": sizes, "repeat": repeat, "source": "snapshot (synthetic)",
-                    "took_s": round(time.monotonic() - started, 1),
-                    "finished": datetime.now(UTC).isoformat(timespec="seconds")},
-    }  # fmt: skip
+    machine = {"loadavg_before": [round(x, 2) for x in load_before], "sizes": sizes,
+               "repeat": repeat, "took_s": round(time.monotonic() - started, 1)}  # fmt: skip
+    result = assemble(rows, quiet, limits, machine)
     _save(result)
     return result
+
+
+def assemble(
+    rows: list[dict], quiet: dict, limits: dict, machine: dict[str, Any]
+) -> dict[str, Any]:
+    """Build the result: curves, saturation notes, targets, and where it was measured."""
+    points = scale_report.curves(rows)
+    machine |= {"cpus": os.cpu_count(), "python": platform.python_version(),
+                "loadavg_after": [round(x, 2) for x in os.getloadavg()],
+                "source": "snapshot (synthetic)",
+                "finished": datetime.now(UTC).isoformat(timespec="seconds")}  # fmt: skip
+    return {
+        "curves": points, "runs": rows, "quiet_poll": quiet, "limits": limits,
+        "saturation": scale_report.saturation(points, limits),
+        "targets": scale_report.targets(points, quiet), "machine": machine,
+    }  # fmt: skip
 
 
 def _settings(home: Path) -> LabSettings:

@@ -112,7 +112,7 @@ def format_table(result: dict[str, Any]) -> str:
                  p["processes"], p["api_calls"], p["peak_running"], p["poll_ms"])  # fmt: skip
         lines.append(" | ".join("-" if c is None else str(c) for c in cells))
     q = result.get("quiet_poll", {})
-    lines.append(f"\npoll of a running {q.get('repos')}-repository launch (CPU idle): "
+    lines.append(f"\npoll of a running {q.get('repos')}-repository launch (lightly loaded): "
                  f"{q.get('poll_ms')} ms median, {q.get('poll_ms_max')} ms max, "
                  f"{q.get('poll_calls')} API calls")  # fmt: skip
     lines.append("\nwhere each pattern saturates:")
@@ -126,12 +126,15 @@ def format_table(result: dict[str, Any]) -> str:
 
 def saturation(points: list[dict], limits: dict[str, Any]) -> dict[str, str]:
     """Say, per variant at its largest N, what bounds it (from what ran, and the known limits)."""
-    runner, cpus = limits.get("runner_process_limit", 5), limits.get("cpus", "?")
+    limit, cpus = limits.get("runner_process_limit"), limits.get("cpus", "?")
+    runner = f"the runner's limit of {limit} processes" if limit else "the runner has no limit"
     notes = {}
     for variant in dict.fromkeys(p["variant"] for p in points):
         last = max((p for p in points if p["variant"] == variant), key=lambda p: p["repos"])
         e2e, peak, n = last["end_to_end_s"], last["peak_running"], last["repos"]
         rate = f"{n / e2e:.1f} repositories/s at N={n}" if e2e else f"N={n}"
+        per = last["api_calls"] / n if last["api_calls"] else 0
+        calls = f"{per:.0f} API requests per repository"
         why = {
             "monoflow threads": "one flow process: its 8 threads share one core (Python's GIL), "
             "and the work and Prefect's per-task cost are CPU",
@@ -142,10 +145,10 @@ def saturation(points: list[dict], limits: dict[str, Any]) -> dict[str, str]:
             "subflows concurrent": f"4 threads in one process: the GIL, and one Prefect server, "
             f"on {cpus} cores",
             "deployments limit 4": f"at most {peak} flow runs at once: the child deployment's "
-            f"concurrency limit of 4 (plus the parent), under the runner's limit of {runner} "
-            "processes; each child is a process start",
-            "events": f"at most {peak} flow runs at once: the runner's limit of {runner} "
-            "processes; each repository is two process starts and an automation",
+            f"concurrency limit of 4, plus the parent; each child is a process start and {calls} "
+            "(runs over the limit are refused a slot and retried every second)",
+            "events": f"at most {peak} flow runs at once ({runner}): each repository is two "
+            f"process starts and an automation, {calls}, on {cpus} cores",
         }.get(variant, f"at most {peak} flow runs at once")
         notes[variant] = f"{rate}; {why}"
     return notes

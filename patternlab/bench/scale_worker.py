@@ -102,16 +102,21 @@ def run(variant: str, pattern: str, n: int, options: dict, timeout_s: float = 90
     }  # fmt: skip
 
 
-def quiet_poll(n: int, hold_s: float = 9.0, samples: int = 10) -> dict:
-    """Time the dashboard's read of a running n-repository launch that leaves the CPU idle.
+def quiet_poll(n: int, samples: int = 10, timeout_s: float = 180.0) -> dict:
+    """Time the dashboard's read of a running n-repository launch on a lightly loaded machine.
 
-    The events pattern with every upstream held (asleep): the runner runs 5 at a time and the
-    rest wait, so the launch is running while nothing competes with the read. The hold stays
-    under the proactive trigger's 10 s window. Afterwards the launch's runs are cancelled.
+    The deployments pattern with its children one at a time (concurrency limit 1): once the
+    parent has created all n children, the launch runs with n-1 of them waiting and one working.
+    Afterwards the launch's runs are cancelled.
     """
     workload = launch.build_workload(owner=SYNTHETIC_OWNER, limit=n, source="snapshot")
-    launch_id = launch.launch(["events"], workload=workload, hold_s=hold_s)
-    launch.read_launch(launch_id)  # warm the caches a page keeps warm
+    launch_id = launch.launch(["deployments"], workload=workload, child_limit=1)
+    deadline = time.monotonic() + timeout_s
+    report = launch.read_launch(launch_id)  # also warms the caches a page keeps warm
+    counted = report.patterns[0].progress is not None  # one repository is read run by run
+    while counted and _seen(report) < n + 1 and not report.done and time.monotonic() < deadline:
+        time.sleep(1.0)
+        report = launch.read_launch(launch_id)
     times, calls = [], []
     for _ in range(samples):
         with _counting_requests() as sent:
@@ -119,10 +124,17 @@ def quiet_poll(n: int, hold_s: float = 9.0, samples: int = 10) -> dict:
             report = launch.read_launch(launch_id)
             times.append(1000 * (time.perf_counter() - t0))
         calls.append(len(sent))
-        time.sleep(0.2)
+        time.sleep(0.5)
     _cancel(launch_id)
-    return {"repos": n, "running": not report.done, "poll_ms": _median(times),
-            "poll_ms_max": _max(times), "poll_calls": max(calls)}  # fmt: skip
+    return {"repos": n, "running": not report.done, "runs_seen": _seen(report),
+            "poll_ms": _median(times), "poll_ms_max": _max(times), "poll_calls": max(calls),
+            "loadavg": [round(x, 2) for x in os.getloadavg()]}  # fmt: skip
+
+
+def _seen(report: LaunchReport) -> int:
+    """Return how many flow runs a running fan-out's counts have seen."""
+    progress = report.patterns[0].progress
+    return sum(progress.runs.values()) if progress else 0
 
 
 def _cancel(launch_id: str) -> None:
@@ -156,10 +168,17 @@ def _max(values: list[float]) -> float | None:
 
 
 def limits() -> dict[str, Any]:
-    """Return the limits a scale curve can meet: cores, the runner's process limit."""
-    from prefect.settings.models.runner import RunnerSettings
+    """Return the limits a scale curve can meet: cores, the runner's process limit.
 
-    return {"cpus": os.cpu_count(), "runner_process_limit": RunnerSettings().process_limit,
+    `python -m flows.serve` calls Prefect's `serve()` without `limit`, whose default (None) is
+    no limit at all (PREFECT_RUNNER_PROCESS_LIMIT applies only to a Runner built without one).
+    """
+    import inspect
+
+    from prefect import serve
+
+    default = inspect.signature(serve).parameters["limit"].default
+    return {"cpus": os.cpu_count(), "runner_process_limit": default,
             "api_url": backend.api_url()}  # fmt: skip
 
 

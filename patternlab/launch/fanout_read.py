@@ -7,8 +7,9 @@ A poll of a running fan-out never reads its runs one by one (a 128-repository la
    the events pattern takes two: upstream runs, then the runs its automation started);
 3. `POST /ui/task_runs/count`: counts by state of the running step's task runs (Prefect's
    stand-ins for subflows and child deployments excluded).
-So 3 calls (4 for the events pattern; one more while its automation is due; in "all at once"
-order, 1 + 1 per running pattern + 1). Earlier steps are over (the lab starts a step only then).
+So 3 calls (4 for the events pattern; while its automation is due, one more per 200 of the runs
+it created, and one for the last upstream's end; in "all at once" order, 1 + 1 per running
+pattern + 1). Earlier steps are over (the lab starts a step only then).
 Once the last step is over, the launch is read run by run: flow runs, task-run counts and the
 artifacts, 200 a call.
 """
@@ -24,15 +25,25 @@ from prefect.client.schemas.filters import (
     ArtifactFilter,
     ArtifactFilterFlowRunId,
     ArtifactFilterKey,
+    DeploymentFilter,
+    DeploymentFilterId,
     FlowFilter,
     FlowFilterName,
     FlowRunFilter,
+    FlowRunFilterExpectedStartTime,
     FlowRunFilterTags,
 )
 from prefect.client.schemas.sorting import FlowRunSort
 
-from flows.catalog import FLOW_ROLES, PROCESS_KEY, STATS_KEY, launch_tag
-from patternlab.backend import prefect_client, table_rows, ui_url
+from flows.catalog import (
+    EVENTS_DOWNSTREAM,
+    FLOW_ROLES,
+    PROCESS_KEY,
+    STATS_KEY,
+    deployment_name,
+    launch_tag,
+)
+from patternlab.backend import deployment_id, prefect_client, table_rows, ui_url
 from patternlab.launch.expect import TRIGGER_GRACE_S
 from patternlab.launch.fanout_report import fanout_report, lead_report
 from patternlab.launch.models import LaunchReport, PatternReport, Progress, RepoStats
@@ -123,8 +134,24 @@ def _progress(
     runs = {s: ups.get(s, 0) + downs.get(s, 0) for s in {*ups, *downs}}
     over = sum(ups.values()) >= n and not _unfinished(runs)
     if over and sum(downs.values()) < ups.get("completed", 0):  # the automation is due
+        # Its runs tag themselves when they start: count those created but not started yet.
+        if _created_downstream(client, launch_id, lead) >= ups.get("completed", 0):
+            return False, Progress(expected_runs=expected, runs=runs)
         over = (now - _last_end(client, launch_id, lead)).total_seconds() > TRIGGER_GRACE_S
     return over, Progress(expected_runs=expected, runs=runs)
+
+
+def _created_downstream(client: SyncPrefectClient, launch_id: str, lead: Any) -> int:
+    """Count the downstream runs the automation created for this step, started or not (one call
+    per 200; only while the automation is due)."""
+    window = FlowRunFilterExpectedStartTime(after_=lead.created - timedelta(seconds=1))
+    by_deployment = DeploymentFilter(
+        id=DeploymentFilterId(any_=[deployment_id(deployment_name(EVENTS_DOWNSTREAM))])
+    )
+    runs = paged(lambda o: client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(expected_start_time=window),
+        deployment_filter=by_deployment, limit=PAGE, offset=o))  # fmt: skip
+    return sum(1 for r in runs if (r.parameters or {}).get("launch") == launch_tag(launch_id))
 
 
 def _unfinished(runs: dict[str, int]) -> int:

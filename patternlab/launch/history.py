@@ -59,26 +59,28 @@ def list_launches(
         total = client.count_flow_runs(flow_run_filter=flt)
         end_to_end = _end_to_end(client, runs)
     ui = ui_url()
-    rows = [
-        HistoryRow(
-            launch_id=_tag_value(r.tags, "launch"),
-            pattern=_tag_value(r.tags, "pattern"),
-            repo=_workload(r),
-            source=(r.parameters or {}).get("source", ""),
-            state=r.state.name if r.state else "Unknown",
-            status=r.state.type.value.lower() if r.state else "unknown",
-            created=r.created,
-            duration_s=r.total_run_time.total_seconds() if r.end_time else None,
-            end_to_end_s=end_to_end.get(str(r.id)),
-            flow_run_id=str(r.id),
-            ui_url=f"{ui}/runs/flow-run/{r.id}",
-            repos=int(_tag_value(r.tags, "repos") or 1),
-            synthetic="workload:synthetic" in r.tags,
-            round=int(_tag_value(r.tags, "round") or 0),
-        )
-        for r in runs
-    ]
+    rows = [_row(r, end_to_end.get(str(r.id)), ui) for r in runs]
     return HistoryPage(rows=rows, total=total)
+
+
+def _row(r: Any, end_to_end_s: float | None, ui: str) -> HistoryRow:
+    """Return one History row: an entry run and its pattern's end-to-end time."""
+    return HistoryRow(
+        launch_id=_tag_value(r.tags, "launch"),
+        pattern=_tag_value(r.tags, "pattern"),
+        repo=_workload(r),
+        source=(r.parameters or {}).get("source", ""),
+        state=r.state.name if r.state else "Unknown",
+        status=r.state.type.value.lower() if r.state else "unknown",
+        created=r.created,
+        duration_s=r.total_run_time.total_seconds() if r.end_time else None,
+        end_to_end_s=end_to_end_s,
+        flow_run_id=str(r.id),
+        ui_url=f"{ui}/runs/flow-run/{r.id}",
+        repos=int(_tag_value(r.tags, "repos") or 1),
+        synthetic="workload:synthetic" in r.tags,
+        round=int(_tag_value(r.tags, "round") or 0),
+    )
 
 
 def _workload(run: Any) -> str:

@@ -234,9 +234,10 @@ def assemble(
         mine = [r for r in leads if f"pattern:{pattern_of(info)}" in r.tags]
         groups[(pattern_of(info), round_of(run, mine))].append(info)
     reports = []
+    by_pair = {(tag_value(r.tags, "pattern"), int(tag_value(r.tags, "round", "0"))): r
+               for r in leads}  # fmt: skip
     for pattern, round_ in [pair for step in plan.steps() for pair in step]:
-        lead = next((r for r in leads if f"pattern:{pattern}" in r.tags
-                     and int(tag_value(r.tags, "round", "0")) == round_), None)  # fmt: skip
+        lead = by_pair.get((pattern, round_))
         if lead is None:
             reports.append(queued_report(pattern, round_))
             continue
@@ -249,6 +250,13 @@ def assemble(
             pattern, mine, _stats(mine, arts), now=now, window_s=window, variant=variant
         )
         reports.append(report.model_copy(update={"round": round_}))
+    return _launch_report(launch_id, leads, reports, order, repeat)
+
+
+def _launch_report(
+    launch_id: str, leads: list, reports: list[PatternReport], order: str, repeat: int
+) -> LaunchReport:
+    """Assemble a launch of one repository from its patterns' reports and its lead runs."""
     first = min(leads, key=lambda r: r.created)
     return LaunchReport(
         launch_id=launch_id,
