@@ -12,6 +12,7 @@ PATTERNS: tuple[Pattern, ...] = ("monoflow", "subflows", "deployments", "events"
 Role = Literal["entry", "subflow", "deployment-child", "triggered", "alert"]
 
 DEPLOYMENT = "lab"  # every lab deployment is "<flow name>/lab"
+DASK_DEPLOYMENT = "lab-dask"  # monoflow's second deployment: its tasks on Dask, not threads
 TAGS = ["patternlab"]  # every lab deployment, and every run the lab starts, carries it
 LAUNCH_PREFIX = "launch:"  # a launch's runs carry "launch:<id>", handed on to the runs they start
 
@@ -20,6 +21,7 @@ MONOFLOW = "monoflow"
 SUBFLOWS_PARENT = "subflows-parent"
 FETCH_REPO_DATA = "fetch-repo-data"
 CALCULATE_AVERAGES = "calculate-average-commits"
+REPOSITORY_STATS = "repository-stats"  # the subflows pattern's one subflow per repository
 DEPLOYMENTS_PARENT = "deployments-parent"
 AVERAGE_CHILD = "average-commits-child"
 EVENTS_UPSTREAM = "events-upstream"
@@ -32,6 +34,7 @@ FLOW_ROLES: dict[str, tuple[Pattern, Role]] = {
     SUBFLOWS_PARENT: ("subflows", "entry"),
     FETCH_REPO_DATA: ("subflows", "subflow"),
     CALCULATE_AVERAGES: ("subflows", "subflow"),
+    REPOSITORY_STATS: ("subflows", "subflow"),
     DEPLOYMENTS_PARENT: ("deployments", "entry"),
     AVERAGE_CHILD: ("deployments", "deployment-child"),
     EVENTS_UPSTREAM: ("events", "entry"),
@@ -51,6 +54,7 @@ def deployment_name(flow: str) -> str:
 
 
 ENTRY_DEPLOYMENTS: dict[Pattern, str] = {p: deployment_name(f) for p, f in ENTRY_FLOWS.items()}
+MONOFLOW_DASK_DEPLOYMENT = f"{MONOFLOW}/{DASK_DEPLOYMENT}"
 CHILD_DEPLOYMENT = deployment_name(AVERAGE_CHILD)
 TRIGGERED_DEPLOYMENTS = (deployment_name(EVENTS_DOWNSTREAM), deployment_name(EVENTS_ALERT))
 
@@ -65,6 +69,7 @@ ALERT_KEY = "missed-upstream-alert"
 Source = Literal["auto", "github", "snapshot"]
 SOURCES: tuple[Source, ...] = ("auto", "github", "snapshot")
 DRILLS = ("none", "upstream", "child", "transient")
+TASK_RUNNERS = ("threads", "dask")  # monoflow's fan-out: Prefect's thread pool, or Dask
 
 
 def launch_tag(launch_id: str) -> str:

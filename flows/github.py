@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import httpx
@@ -13,6 +13,7 @@ from flows.github_errors import (
     GitHubUnavailable,
     InvalidConfiguration,
     InvalidRepository,
+    OwnerNotFound,
     RateLimited,
     RepositoryNotFound,
     UnexpectedResponse,
@@ -25,18 +26,19 @@ from flows.github_http import (
     probe_live,
     rate_limit_error,
 )
-from flows.repo_input import EXPECTED_FORM, parse_repo
+from flows.repo_input import EXPECTED_FORM, parse_owner, parse_repo
 from flows.snapshot import SNAPSHOT_HEADER, snapshot_repos
 from flows.stats import summarise
 
 __all__ = [
     "API_URL", "EXPECTED_FORM", "GitHubClient", "GitHubError", "GitHubUnavailable",
-    "InvalidConfiguration", "InvalidRepository", "RateLimited", "RepositoryNotFound",
-    "UnexpectedResponse", "build_http_client", "is_transient", "parse_repo", "probe_live",
-    "summarise",
+    "InvalidConfiguration", "InvalidRepository", "OwnerNotFound", "RateLimited",
+    "RepositoryNotFound", "UnexpectedResponse", "build_http_client", "is_transient",
+    "parse_owner", "parse_repo", "probe_live", "summarise",
 ]  # fmt: skip
 
 MAX_PAGES = 100  # /contributors lists at most ~500 logins (5 pages); 100 pages means a loop
+MAX_OWNER_REPOS = 256  # the most repositories a launch takes
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -78,28 +80,76 @@ class GitHubClient:
     def list_contributors(self, repo: str) -> list[dict[str, Any]]:
         """Return every contributor GitHub lists, following Link rel="next" through all pages."""
         full = parse_repo(repo)
-        url: str = f"/repos/{full}/contributors"
-        params: dict[str, int] | None = {"per_page": 100}
         items: list[dict[str, Any]] = []
+        for page in self._pages(f"/repos/{full}/contributors", full, ("contributor", "s")):
+            if not all(_has_fields(i, _CONTRIB_FIELDS) for i in page):
+                raise self._shape_error(f"/repos/{full}/contributors", "a list of contributors")
+            items.extend(page)
+        return items
+
+    def list_owner_repos(self, owner: str, limit: int = MAX_OWNER_REPOS) -> list[str]:
+        """Return up to `limit` repositories (owner/name, by name) of an organisation or a user.
+
+        `GET /orgs/{owner}/repos` first; GitHub answers 404 there for a user, so then
+        `GET /users/{owner}/repos`; 404 there too means no such owner.
+        """
+        login = parse_owner(owner)
+        if not 1 <= limit <= MAX_OWNER_REPOS:
+            raise ValueError(f"limit must be between 1 and {MAX_OWNER_REPOS}")
+        for kind in ("orgs", "users"):
+            try:
+                return self._owner_page_names(f"/{kind}/{login}/repos", login, limit)
+            except RepositoryNotFound:
+                continue
+        raise OwnerNotFound(
+            f"GitHub at {self._base} has no user or organisation named {login} "
+            "(404 for its repository list)"
+        )
+
+    def _owner_page_names(self, url: str, login: str, limit: int) -> list[str]:
+        """Read an owner's repository list page by page until `limit` names are known."""
+        names: list[str] = []
+        params = {"per_page": min(limit, 100), "sort": "full_name"}
+        for page in self._pages(url, login, ("repositor", "ies"), params):
+            if not all(_has_fields(i, {"full_name": str}) for i in page):
+                raise self._shape_error(url, "a list of repositories")
+            for item in page:
+                try:  # GitHub's text goes into later URLs: the same checks as user input
+                    names.append(parse_repo(item["full_name"]))
+                except InvalidRepository:
+                    raise UnexpectedResponse(
+                        f"GitHub listed a repository of {login} whose name is not owner/name"
+                    ) from None
+            if len(names) >= limit:
+                break
+        return names[:limit]
+
+    def _pages(
+        self, url: str, what: str, noun: tuple[str, str], params: dict[str, Any] | None = None
+    ) -> Iterator[list[Any]]:
+        """Yield each page of a GitHub list, following Link rel="next" (same host only).
+
+        noun: the listed thing's stem and plural ending, for messages ("contributor", "s").
+        """
+        params = params or {"per_page": 100}
         seen: set[str] = set()
         for _ in range(MAX_PAGES):
-            response = self._get(url, full, params)
-            if response.status_code == 204:  # empty repository
-                return items
+            response = self._get(url, what, params)
+            if response.status_code == 204:  # an empty repository
+                return
             page = self._json(response)
-            if not isinstance(page, list) or not all(_has_fields(i, _CONTRIB_FIELDS) for i in page):
-                raise self._shape_error(url, "a list of contributors")
-            items.extend(page)
+            if not isinstance(page, list):
+                raise self._shape_error(url, f"a list of {noun[0]}{noun[1]}")
+            yield page
             next_url = response.links.get("next", {}).get("url")
             if not next_url:
-                return items
+                return
             url, params = self._same_origin(next_url), None
             if url in seen:
-                raise UnexpectedResponse(f"GitHub's pagination for {full} loops back to a page")
+                raise UnexpectedResponse(f"GitHub's pagination for {what} loops back to a page")
             seen.add(url)
-        raise UnexpectedResponse(
-            f"GitHub listed more than {MAX_PAGES} contributor pages for {full}"
-        )
+        single = noun[0] + ("y" if noun[1] == "ies" else "")
+        raise UnexpectedResponse(f"GitHub listed more than {MAX_PAGES} {single} pages for {what}")
 
     def get_contributor_stats(self, repo: str) -> list[dict[str, Any]] | None:
         """Return weekly commit activity of the top 100 authors, or None while still computing."""
@@ -121,7 +171,7 @@ class GitHubClient:
             return body
         return None
 
-    def _get(self, url: str, repo: str, params: dict[str, int] | None = None) -> httpx.Response:
+    def _get(self, url: str, repo: str, params: dict[str, Any] | None = None) -> httpx.Response:
         """Send one GET and map failures to the GitHubError tree."""
         try:
             response = self._http.get(url, params=params)

@@ -23,6 +23,10 @@ class RepositoryNotFound(GitHubError):
     """GitHub answered 404: the repository does not exist or the token cannot see it."""
 
 
+class OwnerNotFound(GitHubError):
+    """GitHub answered 404 for an owner's repository list: no such user or organisation."""
+
+
 class RateLimited(GitHubError):
     """GitHub's primary (x-ratelimit-remaining: 0) or secondary (retry-after) rate limit was hit."""
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from prefect.deployments.runner import EntrypointType, RunnerDeployment
 
-from flows.catalog import DEPLOYMENT, TAGS
+from flows.catalog import DASK_DEPLOYMENT, DEPLOYMENT, TAGS
 from flows.deployments import average_commits_child, deployments_parent
 from flows.events import events_downstream, events_missed_alert, events_upstream, triggers
 from flows.monoflow import monoflow
+from flows.monoflow_dask import monoflow_dask
 from flows.settings import get_flow_settings
 from flows.subflows import subflows_parent
 
@@ -25,13 +26,14 @@ def lab_deployments(pool: str | None = None) -> list[RunnerDeployment]:
     """
     kind = EntrypointType.MODULE_PATH if pool else EntrypointType.FILE_PATH
 
-    def deployment(flow, **extra) -> RunnerDeployment:  # noqa: ANN001 - any lab flow
-        return flow.to_deployment(DEPLOYMENT, tags=TAGS, entrypoint_type=kind, **extra)
+    def deployment(flow, name: str = DEPLOYMENT, **extra) -> RunnerDeployment:  # noqa: ANN001
+        return flow.to_deployment(name, tags=TAGS, entrypoint_type=kind, **extra)
 
     upstream = deployment(events_upstream)
     wired = triggers(str(upstream.apply(work_pool_name=pool)), get_flow_settings().alert_window_s)
     return [
         deployment(monoflow),
+        deployment(monoflow_dask, DASK_DEPLOYMENT),  # the same flow, its tasks on Dask
         deployment(subflows_parent),
         deployment(deployments_parent),
         deployment(average_commits_child),

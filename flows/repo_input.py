@@ -9,6 +9,7 @@ from typing import NoReturn
 from flows.github_errors import InvalidRepository
 
 EXPECTED_FORM = "Expected owner/name, e.g. PrefectHQ/prefect, or https://github.com/owner/name"
+OWNER_FORM = "Expected a GitHub user or organisation name, e.g. PrefectHQ"
 _MAX_INPUT = 200  # the longest valid input (a URL with a 39 + 100 character path) is ~170
 PREVIEW_CHARS = 60
 _OWNER_RE = re.compile(r"[A-Za-z0-9](?:-?[A-Za-z0-9])*")
@@ -28,6 +29,23 @@ def parse_repo(text: str) -> str:
     _check_owner(text, owner)
     _check_name(text, name)
     return f"{owner}/{name}"
+
+
+def parse_owner(text: str) -> str:
+    """Return a GitHub user or organisation name, or raise InvalidRepository saying why not."""
+    if not isinstance(text, str):
+        raise InvalidRepository(f"The owner must be text. {OWNER_FORM}.")
+    cleaned = text.strip(" \t\r\n")
+    if not cleaned:
+        raise InvalidRepository(f"No owner was given. {OWNER_FORM}.")
+    try:
+        _check_characters(text, cleaned)
+        if "/" in cleaned:
+            _reject(text, "An owner has no '/'; give the user or organisation alone")
+        _check_owner(text, cleaned)
+    except InvalidRepository as exc:
+        raise InvalidRepository(str(exc).replace(EXPECTED_FORM, OWNER_FORM)) from None
+    return cleaned
 
 
 def _reject(text: str, why: str) -> NoReturn:

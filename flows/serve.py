@@ -14,11 +14,21 @@ from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_URL, PREFECT_RUNNER_POLL_FREQUENCY
 
 from flows import adapters
-from flows.catalog import CHILD_DEPLOYMENT, ENTRY_DEPLOYMENTS, TRIGGERED_DEPLOYMENTS
+from flows.catalog import (
+    CHILD_DEPLOYMENT,
+    ENTRY_DEPLOYMENTS,
+    MONOFLOW_DASK_DEPLOYMENT,
+    TRIGGERED_DEPLOYMENTS,
+)
 from flows.lab_deployments import lab_deployments
 from flows.settings import get_flow_settings
 
-LAB_DEPLOYMENTS = (*ENTRY_DEPLOYMENTS.values(), CHILD_DEPLOYMENT, *TRIGGERED_DEPLOYMENTS)
+LAB_DEPLOYMENTS = (
+    *ENTRY_DEPLOYMENTS.values(),
+    MONOFLOW_DASK_DEPLOYMENT,
+    CHILD_DEPLOYMENT,
+    *TRIGGERED_DEPLOYMENTS,
+)
 
 API_WAIT_S = 180.0  # longer than a fresh server's slowest start (SQLite, busy machine)
 

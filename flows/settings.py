@@ -33,6 +33,8 @@ class FlowSettings(BaseSettings):
     # The runner's poll for scheduled runs, in seconds (a float: Prefect's Runner takes one);
     # None: Prefect's own PREFECT_RUNNER_POLL_FREQUENCY (an int, 10 s by default).
     runner_poll_s: float | None = Field(default=None, ge=0.05, le=60)
+    # An existing Dask scheduler for monoflow's Dask variant; empty: a LocalCluster per run.
+    dask_address: str = Field(default="", pattern=r"^$|^(tcp|tls)://[A-Za-z0-9.\[\]:-]+:[0-9]+$")
     alert_window_s: int = Field(default=10, ge=10, le=3600)
     # Off: Prefect's defaults everywhere, adapters included (the benchmark's "stock" backend).
     tuning: bool = True

@@ -15,6 +15,15 @@ from urllib.parse import quote
 
 import httpx
 
+from flows.snapshot_synthetic import (
+    FULL_ONLY,
+    SYNTHETIC_NOTE,
+    SYNTHETIC_OWNER,
+    is_synthetic,
+    synthetic_names,
+    synthetic_record,
+)
+
 SNAPSHOT_DATE = "2026-11-20"
 SNAPSHOT_NOTE = (
     f"Offline sample (approximate figures as of {SNAPSHOT_DATE}; "
@@ -38,12 +47,20 @@ _ROUTES = (
         "/metrics/statistics#get-all-contributor-commit-activity",
     ),
 )
+_OWNER_REPOS = re.compile(r"/(?P<kind>orgs|users)/(?P<owner>[^/]+)/repos")
+_OWNER_DOCS = {"orgs": "/repos/repos#list-organization-repositories",
+               "users": "/repos/repos#list-repositories-for-a-user"}  # fmt: skip
 Answer = tuple[int, Any, dict[str, str]]
 
 
 def snapshot_repos(data_dir: Path | None = None) -> list[str]:
     """Return "owner/name" of every bundled repository."""
     return [entry["full_name"] for entry in _index(data_dir or DATA_DIR)["repositories"]]
+
+
+def snapshot_note(repo: str) -> str:
+    """Say what a repository's snapshot figures are: the dated sample, or synthetic."""
+    return SYNTHETIC_NOTE if is_synthetic(repo) else SNAPSHOT_NOTE
 
 
 def user_object(login: str, user_id: int, kind: str = "User") -> dict[str, Any]:
@@ -121,12 +138,14 @@ class SnapshotTransport(httpx.BaseTransport):
             return _not_found("")
         if path == "/rate_limit":
             return 200, self._rate_limit_body(request), {}
+        if listing := _OWNER_REPOS.fullmatch(path):
+            return self._owner_repos(request, listing["kind"], listing["owner"])
         for pattern, kind, docs in _ROUTES:
             match = pattern.fullmatch(path)
             if not match:
                 continue
             key = match["id"] or f"{match['owner']}/{match['name']}".lower()
-            record = _records(self._data_dir).get(key)
+            record = _records(self._data_dir).get(key) or synthetic_record(key)
             if record is None:
                 return _not_found(docs)
             self._count()
@@ -136,6 +155,23 @@ class SnapshotTransport(httpx.BaseTransport):
                 return _contributors_page(request, record)
             return self._stats(record)
         return _not_found("")
+
+    def _owner_repos(self, request: httpx.Request, kind: str, owner: str) -> Answer:
+        """Answer /orgs/{org}/repos or /users/{user}/repos with minimal repositories, by name."""
+        held = snapshot_repos(self._data_dir)
+        names = synthetic_names() if owner.lower() == SYNTHETIC_OWNER else [
+            n for n in held if n.split("/")[0].lower() == owner.lower()]  # fmt: skip
+        if not names:
+            return _not_found(_OWNER_DOCS[kind])
+        self._count()
+        records = _records(self._data_dir)
+
+        def minimal(name: str) -> dict[str, Any]:
+            repo = (records.get(name.lower()) or synthetic_record(name.lower()))["repo"]
+            return {k: v for k, v in repo.items() if k not in FULL_ONLY}
+
+        base = f"{request.url.scheme}://{request.url.netloc.decode()}{request.url.path}"
+        return _page(request, sorted(names, key=str.lower), base, minimal)
 
     def _stats(self, record: dict[str, Any]) -> Answer:
         """Answer /stats/contributors: 202 on the first request for a flagged repository."""
@@ -197,15 +233,25 @@ def _int_param(request: httpx.Request, name: str, default: int, high: int) -> in
 
 def _contributors_page(request: httpx.Request, record: dict[str, Any]) -> Answer:
     """Return one page of /contributors with GitHub's Link header (prev, next, last, first)."""
-    per_page = _int_param(request, "per_page", 30, 100)
-    page = _int_param(request, "page", 1, 10**6)
-    people = record["contributors"]
-    last = max(1, math.ceil(len(people) / per_page))
-    chunk = people[(page - 1) * per_page : page * per_page]
-    body = [{**user_object(p["login"], p["id"], p["type"]), "contributions": p["contributions"]}
-            for p in chunk]  # fmt: skip
     base = f"{request.url.scheme}://{request.url.netloc.decode()}"
     url = f"{base}/repositories/{record['repo']['id']}/contributors"
+    return _page(request, record["contributors"], url, _contributor)
+
+
+def _contributor(person: dict[str, Any]) -> dict[str, Any]:
+    """Return one /contributors item: the user object and the contribution count."""
+    user = user_object(person["login"], person["id"], person["type"])
+    return {**user, "contributions": person["contributions"]}
+
+
+def _page(
+    request: httpx.Request, items: list[Any], url: str, shape: Any = lambda item: item
+) -> Answer:
+    """Return one page of a list with GitHub's Link header (prev, next, last, first)."""
+    per_page = _int_param(request, "per_page", 30, 100)
+    page = _int_param(request, "page", 1, 10**6)
+    last = max(1, math.ceil(len(items) / per_page))
+    body = [shape(item) for item in items[(page - 1) * per_page : page * per_page]]
     query = [(k, v) for k, v in request.url.params.multi_items() if k != "page"]
     rels = [("prev", page - 1)] if page > 1 else []
     rels += [("next", page + 1), ("last", last)] if page < last else []

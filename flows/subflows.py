@@ -1,7 +1,13 @@
-"""Flow of subflows: a parent flow calls two flows in its own process (conceptual separation)."""
+"""Flow of subflows: a parent flow calls two flows in its own process (conceptual separation).
+
+Over many repositories the parent calls one subflow per repository: one after another, or
+concurrently from a few threads (each call in a copy of the context, which carries the run).
+"""
 
 from __future__ import annotations
 
+import contextvars
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from prefect import flow, tags
@@ -46,11 +52,34 @@ def calculate_average_commits(
         return stats
 
 
+@flow(name=names.REPOSITORY_STATS)
+def repository_stats(repo: str, source: str = "auto") -> dict[str, Any]:
+    """Subflow: fetch one repository, compute its statistics and publish them."""
+    with recorded():
+        info = fetch_repo(repo, source)
+        people, activity = fetch_contributors(repo, source), fetch_commit_activity(repo, source)
+        publish_stats(summarise_stats(repo, source, info, quote(people), quote(activity)))
+        return {"repo": repo}
+
+
 @flow(name=names.SUBFLOWS_PARENT)
-def subflows_parent(repo: str, source: str = "auto", drill: str = "none") -> dict[str, Any]:
-    """Compute a repository's statistics by calling a fetch subflow, then an averaging subflow."""
+def subflows_parent(
+    repo: str = "",
+    source: str = "auto",
+    drill: str = "none",
+    repos: list[str] | None = None,
+    concurrent: bool = False,
+) -> dict[str, Any]:
+    """Compute statistics with subflows: fetch, then average (one repository); or one per repo."""
     # Subflow runs take tags from the tag context, not from the parent run: pass the launch on.
     with recorded(), tags(*launch_tags()):
+        if repos and not concurrent:  # fan-out: one subflow per repository, one after another
+            return {"repositories": len([repository_stats(r, source) for r in repos])}
+        if repos:  # ... or from 4 threads at once
+            with ThreadPoolExecutor(4) as pool:
+                calls = [pool.submit(contextvars.copy_context().run, repository_stats, r, source)
+                         for r in repos]  # fmt: skip
+                return {"repositories": len([call.result() for call in calls])}
         if drill == "upstream":
             fail_on_purpose("upstream")
         data = fetch_repo_data(repo, source, drill=drill)

@@ -23,7 +23,7 @@ from flows import github
 from flows.catalog import CONTRIBUTORS_KEY, LAUNCH_PREFIX, PROCESS_KEY, STATS_KEY, WEEKLY_KEY
 from flows.catalog import launch_tags as _launch_tags_of
 from flows.settings import get_flow_settings
-from flows.snapshot import SNAPSHOT_DATE, SNAPSHOT_NOTE
+from flows.snapshot import SNAPSHOT_DATE, SNAPSHOT_NOTE, snapshot_note
 
 # Seconds of real work (HTTP, arithmetic) per flow run, measured inside this process's tasks.
 _WORK_S: dict[str, float] = defaultdict(float)
@@ -140,8 +140,12 @@ def summarise_stats(
     with _measure():
         resolved, note = resolve_source(source)
         stats = github.summarise(repo_info, contributors, activity)
+        offline = resolved == "snapshot"
+        # The synthetic organisation's figures say so wherever they show, not "sample".
+        note = note.replace(SNAPSHOT_NOTE, snapshot_note(repo)) if offline else note
         stats.update(repo=repo, source=resolved, source_note=note)
-        stats["snapshot_date"] = SNAPSHOT_DATE if resolved == "snapshot" else None
+        stats["snapshot_date"] = SNAPSHOT_DATE if offline else None
+        stats["synthetic"] = offline and snapshot_note(repo) != SNAPSHOT_NOTE
         return stats
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 from patternlab import ui, views
 from patternlab.launch import DRILL_LABELS, DRILLS, HOST_FAULTS, PATTERNS
 from patternlab.settings import get_settings
+from patternlab.ui import launch_form
 from patternlab.ui.launch_view import watch_launch
 
 SOURCES = {
@@ -39,17 +40,24 @@ with st.container(border=True):
         key="launch_patterns",
         help="All four by default: the Compare page sets them side by side.",
     )
-    repo = left.text_input(
-        "Repository", key="launch_repo", placeholder="owner/name or https://github.com/owner/name"
-    )
-    left.selectbox(
-        "…or pick a snapshot repository",
-        repos,
-        index=None,
-        key="launch_pick",
-        on_change=_pick_snapshot_repo,
-        placeholder="the offline snapshot's repositories",
-    )
+    kind = launch_form.workload_kind(left)
+    if kind == "one":
+        workload = {"repo": left.text_input(
+            "Repository", key="launch_repo", placeholder="owner/name or https://github.com/owner/name"
+        )}  # fmt: skip
+        left.selectbox(
+            "…or pick a snapshot repository",
+            repos,
+            index=None,
+            key="launch_pick",
+            on_change=_pick_snapshot_repo,
+            placeholder="the offline snapshot's repositories",
+        )
+    else:
+        workload = launch_form.workload_inputs(left, kind)
+    options = launch_form.fairness_inputs(right, patterns)
+    if kind != "one":
+        options |= launch_form.fanout_inputs(right, patterns)
     default_source = list(SOURCES).index(get_settings().source)
     source = right.radio(
         "Data source",
@@ -95,7 +103,14 @@ with st.container(border=True):
     if st.button("Launch", type="primary", key="launch_go", icon=":material/rocket_launch:"):
         hold_s = float(window + HOLD_PAST_WINDOW_S) if hold and "events" in patterns else 0.0
         launch_id = ui.start_launch(
-            patterns, repo, source, variant, drill=drill, hold_s=hold_s, host_fault=host_fault
+            patterns,
+            workload,
+            source,
+            variant,
+            drill=drill,
+            hold_s=hold_s,
+            host_fault=host_fault,
+            **options,
         )
         if launch_id:
             # In the URL, not only in the session: a reload or a shared link re-attaches.

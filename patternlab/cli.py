@@ -5,11 +5,47 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from patternlab.launch import DRILLS, HOST_FAULTS, PATTERNS, LaunchReport
+from patternlab.launch import DRILLS, HOST_FAULTS, PATTERNS, LaunchReport, PatternReport
+
+if TYPE_CHECKING:
+    from patternlab.launch.workload import Workload
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+SHOWN_RUNS = 12  # a fan-out's hundreds of runs are in the JSON report
+
+
+def _add_workload_arguments(run: argparse.ArgumentParser) -> None:
+    """Add what a launch computes: one repository, a list, or an owner's."""
+    what = run.add_mutually_exclusive_group(required=True)
+    what.add_argument("--repo", help="owner/name or https://github.com/owner/name")
+    what.add_argument("--repos", help="several repositories, comma-separated (1 to 256)")
+    what.add_argument("--owner", help="an organisation's or user's repositories (see --limit)")
+    run.add_argument(
+        "--limit", type=int, default=None, metavar="N",
+        help="with --owner: how many of its repositories, by name (1 to 256; default 32)",
+    )  # fmt: skip
+
+
+def _add_fanout_arguments(run: argparse.ArgumentParser) -> None:
+    """Add the launch's order, repeat and fan-out options."""
+    run.add_argument(
+        "--order", default="sequential", choices=["sequential", "together"],
+        help="sequential (default): one pattern after another, fair timings; together: all at "
+        "once (contended)",
+    )  # fmt: skip
+    run.add_argument(
+        "--repeat", type=int, default=1, metavar="K", help="runs of each pattern (1-10)"
+    )
+    many = "over several repositories:"
+    run.add_argument("--runner", default="threads", choices=["threads", "dask"],
+                     help=f"{many} monoflow's task runner")  # fmt: skip
+    run.add_argument("--concurrent-subflows", action="store_true",
+                     help=f"{many} subflows 4 at a time, not one by one")  # fmt: skip
+    run.add_argument("--child-limit", type=int, default=4, metavar="L",
+                     help=f"{many} deployments' child runs at once (1-16)")  # fmt: skip
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -18,13 +54,14 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("launch", help="run patterns on the Prefect backend and report")
     run.add_argument("--pattern", default="all", choices=[*PATTERNS, "all"])
-    run.add_argument("--repo", required=True, help="owner/name or https://github.com/owner/name")
+    _add_workload_arguments(run)
     run.add_argument("--source", default=None, choices=["auto", "github", "snapshot"])
     variant = run.add_mutually_exclusive_group()
     variant.add_argument("--wait-child", dest="variant", action="store_const", const="wait")
     variant.add_argument(
         "--fire-and-forget", dest="variant", action="store_const", const="fire-and-forget"
     )
+    _add_fanout_arguments(run)
     hold = "hold the events upstream this long (past its 10 s window fires the alert)"
     run.add_argument("--hold-upstream", type=float, default=0.0, metavar="SECONDS", help=hold)
     drill = (
@@ -34,7 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--fail", default="none", choices=DRILLS, help=drill)
     fault = "embedded pool mode: kill the lab's worker running the child step, as if its host died"
     run.add_argument("--host-fault", default="none", choices=list(HOST_FAULTS), help=fault)
-    run.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for the runs")
+    run.add_argument("--timeout", type=float, default=None,
+                     help="seconds to wait for the runs (default: 180 per pattern and round, "
+                     "plus 6 per repository)")  # fmt: skip
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     read = sub.add_parser("report", help="read a launch back from Prefect and print its report")
     read.add_argument("launch_id", help="the id `launch` printed")
@@ -42,13 +81,20 @@ def _parser() -> argparse.ArgumentParser:
     backend = sub.add_parser("backend", help="manage the embedded Prefect backend")
     backend.add_argument("action", choices=["up", "status", "down"])
     bench = sub.add_parser("bench", help="benchmark the patterns: plain, stock Prefect, tuned lab")
-    bench.add_argument("--repeat", type=int, default=5, help="runs per pattern and backend")
+    bench.add_argument(
+        "--repeat", type=int, default=None, help="runs per pattern and backend (5; --scale: 1)"
+    )
     bench.add_argument("--repo", default="PrefectHQ/prefect", help="repository in the snapshot")
     bench.add_argument("--json", action="store_true", help="print the result as JSON")
     choices = "plain, stock, tuned, pool (the tuned lab's deployments run by 2 workers)"
     bench.add_argument(
         "--backends", default="plain,stock,tuned", help=f"comma-separated: {choices}"
     )
+    bench.add_argument(
+        "--scale", metavar="SIZES",
+        help="instead: each pattern over 1..256 synthetic repositories, e.g. 1,8,32,128",
+    )  # fmt: skip
+    bench.add_argument("--variants", help="with --scale: which (comma-separated; default all)")
     return parser
 
 
@@ -56,7 +102,7 @@ def _bench(args: argparse.Namespace) -> int:
     """Run the benchmark command; fail when a run did not complete (timings never fail it)."""
     from patternlab import bench
 
-    if args.repeat < 1:
+    if args.repeat is not None and args.repeat < 1:
         print("error: --repeat must be at least 1", file=sys.stderr)
         return EXIT_BAD_INPUT
     backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
@@ -66,6 +112,9 @@ def _bench(args: argparse.Namespace) -> int:
               file=sys.stderr)  # fmt: skip
         return EXIT_BAD_INPUT
     say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    if args.scale is not None:
+        return _bench_scale(args, say)
+    args.repeat = args.repeat or 5
     try:
         result = bench.run_bench(args.repeat, args.repo, backends=backends, progress=say)
     except bench.BenchError as exc:
@@ -76,6 +125,44 @@ def _bench(args: argparse.Namespace) -> int:
     return EXIT_OK if complete else EXIT_FAILED
 
 
+def _bench_scale(args: argparse.Namespace, say: Callable[[str], None]) -> int:
+    """Run `bench --scale`; fail when a run did not complete (timings never fail it)."""
+    from patternlab.bench import scale, scale_report
+
+    try:
+        sizes = scale.parse_sizes(args.scale)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    variants = [v.strip() for v in args.variants.split(",")] if args.variants else None
+    unknown = [v for v in variants or [] if v not in scale_report.VARIANTS]
+    if unknown:
+        print(f"error: unknown variants {unknown}; known: {', '.join(scale_report.VARIANTS)}",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_BAD_INPUT
+    from patternlab import bench
+
+    try:
+        result = scale.run_scale(sizes, variants, args.repeat or 1, progress=say)
+    except bench.BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    text = json.dumps(result, indent=2, default=str) if args.json else None
+    print(text or scale_report.format_table(result))
+    complete = all(p["completed"] == p["runs"] for p in result["curves"])
+    return EXIT_OK if complete else EXIT_FAILED
+
+
+def _print_aggregate(p: PatternReport) -> None:
+    """Print a fan-out's launch-level figures."""
+    a = p.aggregate
+    if a is None:
+        return
+    print(f"  {a.repositories} repositories: {a.stars} stars, {a.contributors} contributors, "
+          f"{a.commits} commits, {a.avg_commits_per_contributor} avg; most stars "
+          f"{a.top_by_stars[0].repo if a.top_by_stars else '-'} [{a.source_note}]")  # fmt: skip
+
+
 def _print_report(report: LaunchReport) -> None:
     """Print a human-readable report."""
     where = f"pool {report.pool}" if report.pool else "serve"
@@ -83,12 +170,13 @@ def _print_report(report: LaunchReport) -> None:
           + (f" (asked: {report.source_requested})" if report.source_requested not in
              ("", report.source) else "")
           + (f": {report.source_note}" if report.source_note else "")
-          + f"  execution {where}")  # fmt: skip
+          + f"  order {report.order}  execution {where}")  # fmt: skip
     for line in report.notices:
         print(f"note: {line}")
     for p in report.patterns:
         t, s = p.timings, p.separation
-        print(f"\n{p.pattern:<12} {p.state:<10} runs {len(p.flow_runs)}  tasks {p.task_runs}"
+        name = p.pattern + (f" #{p.round + 1}" if report.repeat > 1 else "")
+        print(f"\n{name:<12} {p.state:<10} runs {len(p.flow_runs)}  tasks {p.task_runs}"
               f"  hosts {p.hosts}  processes {p.processes}  end-to-end {t.end_to_end_s}s"
               f"  queue {t.queue_s}s (pick-up {t.pickup_s}s, process start {t.process_start_s}s)"
               f"  hand-off {t.handoff_s}s  held {t.held_s}s  work {t.work_s}s"
@@ -100,25 +188,52 @@ def _print_report(report: LaunchReport) -> None:
             print(f"  {st.repo}: {st.stars} stars, {st.forks} forks, {st.contributors} "
                   f"contributors, {st.commits} commits, {st.avg_commits_per_contributor} avg "
                   f"[{st.source_note or st.source}]")  # fmt: skip
-        for r in p.flow_runs:
+        _print_aggregate(p)
+        for r in p.flow_runs[:SHOWN_RUNS]:
             print(f"    {r.role:<16} {r.flow:<26} {r.state:<10} host={r.host} pid={r.pid} "
                   f"worker={r.worker or '-'} {r.ui_url}")  # fmt: skip
+        if len(p.flow_runs) > SHOWN_RUNS:
+            print(f"    … and {len(p.flow_runs) - SHOWN_RUNS} more runs (--json lists them all)")
         for e in p.errors:
             print(f"  ! {e}")
 
 
-def _launch(args: argparse.Namespace) -> int:
-    """Run the launch command."""
-    from flows.github_errors import GitHubError
-    from flows.repo_input import parse_repo
-    from patternlab.launch import check_source
+def _workload(args: argparse.Namespace) -> Workload | int:
+    """Check the launch's repositories before anything starts: the workload, or an exit code."""
+    from flows.github_errors import GitHubError, InvalidRepository, OwnerNotFound
+    from patternlab.launch.workload import InvalidWorkload, build_workload
     from patternlab.settings import get_settings
 
+    if args.limit is not None and args.owner is None:
+        print("error: --limit goes with --owner", file=sys.stderr)
+        return EXIT_BAD_INPUT
     source = args.source or get_settings().source
     try:
-        parse_repo(args.repo)
-        check_source(source)  # e.g. a token that would go over plain http://: nothing starts
-    except GitHubError as exc:
+        return build_workload(args.repo, args.repos, args.owner, args.limit, source)
+    except (InvalidRepository, InvalidWorkload, OwnerNotFound) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except GitHubError as exc:  # GitHub down or rate limited while listing the owner
+        print(f"error: could not list {args.owner}'s repositories: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _launch(args: argparse.Namespace) -> int:
+    """Run the launch command."""
+    workload = _workload(args)
+    if isinstance(workload, int):
+        return workload
+    from flows.github_errors import GitHubError
+    from patternlab.launch.launches import make_plan
+
+    patterns = PATTERNS if args.pattern == "all" else [args.pattern]
+    options = {"order": args.order, "repeat": args.repeat, "child_limit": args.child_limit,
+               "task_runner": args.runner, "concurrent_subflows": args.concurrent_subflows,
+               "variant": args.variant or "wait", "hold_s": args.hold_upstream,
+               "drill": args.fail}  # fmt: skip
+    try:
+        make_plan(patterns, workload, **options)  # every check, before anything is created
+    except (ValueError, GitHubError) as exc:  # e.g. a token that would go over http://
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     from patternlab import backend
@@ -128,18 +243,12 @@ def _launch(args: argparse.Namespace) -> int:
     backend.ensure_backend(progress=lambda line: print(line, file=sys.stderr))
     from patternlab.launch import host_fault, launch, start_host_fault, wait_for_launch
 
-    patterns = PATTERNS if args.pattern == "all" else [args.pattern]
-    launch_id = launch(
-        patterns,
-        args.repo,
-        source,
-        variant=args.variant or "wait",
-        hold_s=args.hold_upstream,
-        drill=args.fail,
-    )
+    launch_id = launch(patterns, workload=workload, **options)
     print(f"launched {launch_id}; waiting for its runs…", file=sys.stderr)
     start_host_fault(launch_id, args.host_fault)
-    report = wait_for_launch(launch_id, timeout_s=args.timeout)
+    steps = len(patterns) * args.repeat
+    timeout = args.timeout or steps * (180.0 + 6.0 * (workload.size if workload.size > 1 else 0))
+    report = wait_for_launch(launch_id, timeout_s=timeout)  # starts each next pattern
     outcome = host_fault(launch_id)
     if outcome is not None:
         from patternlab.views import host_fault_lines
@@ -151,7 +260,7 @@ def _launch(args: argparse.Namespace) -> int:
         _print_report(report)
     ok = report.done and all(p.state == "Completed" for p in report.patterns)
     if not report.done:
-        print(f"error: the launch did not finish within {args.timeout:.0f} s", file=sys.stderr)
+        print(f"error: the launch did not finish within {timeout:.0f} s", file=sys.stderr)
     return EXIT_OK if ok else EXIT_FAILED
 
 

@@ -14,6 +14,11 @@ The owner `faults` answers with GitHub's documented failure responses:
 | faults/slow | answers after 30 s (past the client's timeout) |
 | faults/hang-up | closes the connection without answering |
 | faults/missing | 404 |
+
+Owners' repository lists (`/orgs/{org}/repos`, `/users/{user}/repos`) answer from the snapshot
+(the synthetic organisation `patternlab-synthetic`, the sample repositories' owners; others 404),
+plus `empty-owner` (an organisation with no repositories: 200 `[]`) and `solo-user` (a user: 404
+on /orgs, two repositories on /users).
 """
 
 from __future__ import annotations
@@ -76,6 +81,31 @@ def _fault(name: str, path: str) -> tuple[int, dict[str, str], bytes] | None:
     return None
 
 
+def _owner(path: str) -> tuple[int, dict[str, str], bytes] | None:
+    """Return the answer for the fake's own owners' repository lists, or None to pass."""
+    route = path.split("?")[0].rstrip("/")
+    if route in ("/orgs/empty-owner/repos", "/users/empty-owner/repos"):
+        return 200, {}, b"[]"
+    if route == "/users/solo-user/repos":
+        items = [
+            {
+                "id": 7 + i,
+                "name": n,
+                "full_name": f"solo-user/{n}",
+                "private": False,
+                "fork": False,
+                "stargazers_count": 1,
+            }
+            for i, n in enumerate(["alpha", "beta"])
+        ]
+        return 200, {}, json.dumps(items).encode()  # fmt: skip
+    if route == "/orgs/solo-user/repos":
+        body = {"message": "Not Found", "status": "404",
+                "documentation_url": "https://docs.github.com/rest/repos/repos"}  # fmt: skip
+        return 404, {}, json.dumps(body).encode()
+    return None
+
+
 def _handler(fake: FakeGitHub, snapshot: SnapshotTransport) -> type[BaseHTTPRequestHandler]:
     """Build the request handler class bound to one fake."""
 
@@ -93,7 +123,7 @@ def _handler(fake: FakeGitHub, snapshot: SnapshotTransport) -> type[BaseHTTPRequ
                 return
             if fault == "slow":
                 time.sleep(30)
-            answer = _fault(fault, self.path) if fault else None
+            answer = _fault(fault, self.path) if fault else _owner(self.path)
             if answer is None:
                 answer = self._from_snapshot(fault)
             status, headers, body = answer

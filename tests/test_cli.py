@@ -78,3 +78,39 @@ def test_backend_status_reports_urls_and_runner(lab_backend):
     assert done.returncode == 0, done.stderr
     for word in ("api_url", "ui_url", "runner_pid", "server_up"):
         assert word in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--repos", "PrefectHQ/prefect,../../etc/passwd"], "Repository 2 of 2"),
+        (["--owner", "nobody-at-all", "--source", "snapshot"], "no owner named nobody-at-all"),
+        (["--owner", "empty-owner", "--source", "github"], "has no public repositories"),
+        (["--owner", "patternlab-synthetic", "--limit", "0", "--source", "snapshot"], "1 to 256"),
+        (["--owner", "patternlab-synthetic", "--limit", "257", "--source", "snapshot"], "1 to 256"),
+        (["--repos", "o/a,o/b", "--repeat", "11"], "from 1 to 10"),
+        (["--repos", "o/a,o/b", "--fail", "child"], "one repository"),
+        (["--repos", "o/a,o/b", "--child-limit", "0"], "from 1 to 16"),
+    ],
+)
+def test_bad_workloads_exit_2_and_launch_nothing(lab_backend, fake_github, args, words):
+    """A hostile list, an unknown or empty owner, N or K out of range: exit 2, no run created."""
+    before = list_launches(limit=1).total
+    done = _cli("launch", "--pattern", "all", *args)
+    assert done.returncode == 2, done.stderr
+    assert words in done.stderr
+    assert "Traceback" not in done.stderr
+    assert list_launches(limit=1).total == before
+
+
+def test_a_fanout_launch_reports_the_aggregate(lab_backend):
+    """Monoflow over three synthetic repositories: exit 0, a report with the launch aggregate."""
+    done = _cli("launch", "--pattern", "monoflow", "--owner", "patternlab-synthetic",
+                "--limit", "3", "--source", "snapshot", "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert (report["repos"], report["synthetic"]) == (3, True)
+    aggregate = report["patterns"][0]["aggregate"]
+    assert aggregate["repositories"] == 3
+    assert aggregate["synthetic"] is True
+    assert "Synthetic" in aggregate["source_note"]

@@ -23,7 +23,7 @@ from patternlab.launch import PATTERNS, LaunchReport
 from tests.helpers import free_port, wait_for
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["pages/1_Launch.py", "pages/2_Compare.py", "pages/3_History.py"]
+PAGES = ["pages/1_Launch.py", "pages/2_Compare.py", "pages/3_History.py", "pages/4_Scale.py"]
 REPO = "PrefectHQ/prefect"
 RUN_TIMEOUT_S = 240.0  # four patterns on a loaded machine; the event trigger adds its grace
 
@@ -49,9 +49,9 @@ def open_page(page: str | None = None, **query: str | list[str]) -> AppTest:
 
 
 def wait_done(launch_id: str) -> LaunchReport:
-    """Poll a launch until every run is final (deadline: RUN_TIMEOUT_S)."""
+    """Poll a launch, starting each next pattern, until every run is final (RUN_TIMEOUT_S)."""
     return wait_for(
-        lambda: (r := launches.read_launch(launch_id)).done and r,
+        lambda: (r := launches.advance_launch(launch_id)).done and r,
         timeout=RUN_TIMEOUT_S,
         interval=0.5,
         what=f"launch {launch_id} to finish",
@@ -105,11 +105,11 @@ def test_every_page_renders_without_an_exception(lab_backend, page):
 
 @pytest.mark.parametrize("page", [None, *PAGES])
 def test_the_sidebar_links_every_page_and_calls_the_entry_page_home(lab_backend, page):
-    """Every page's sidebar lists Home, Launch, Compare, History (Streamlit's own nav is off)."""
+    """Every page's sidebar lists Home, Launch, Compare, History, Scale (Streamlit's nav off)."""
     at = open_page(page)
     links = at.sidebar.get("page_link")
-    assert [link.value for link in links] == ["Home", "Launch", "Compare", "History"]
-    assert [link.proto.page for link in links] == ["", "Launch", "Compare", "History"]  # URLs
+    assert [link.value for link in links] == ["Home", "Launch", "Compare", "History", "Scale"]
+    assert [link.proto.page for link in links] == ["", "Launch", "Compare", "History", "Scale"]
     config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text())
     assert config["client"]["showSidebarNavigation"] is False
 
@@ -303,8 +303,8 @@ def test_one_poll_of_a_running_launch_costs_a_few_api_calls(lab_backend, monkeyp
     # A full render of the Launch page reads the running launch once: its live fragment's
     # first tick shows the page's own read instead of reading again.
     reads: list[str] = []
-    real_read = launches.read_launch
-    monkeypatch.setattr(launches, "read_launch", lambda i, **kw: reads.append(i) or real_read(i))
+    real_read = launches.advance_launch  # a page's read also continues a launch
+    monkeypatch.setattr(launches, "advance_launch", lambda i: reads.append(i) or real_read(i))
     at = open_page("pages/1_Launch.py", launch=launch_id)
     assert at.subheader[0].value.startswith(f"Launch `{launch_id}`")
     assert at.metric[0].value not in ("Completed", "Failed"), "the launch ended too soon"

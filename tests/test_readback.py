@@ -79,3 +79,32 @@ def test_a_finished_launch_splits_its_queue_and_counts_a_hold_apart(lab_backend)
     assert 1.5 <= events.held_s < 1.6
     parts = events.queue_s + events.handoff_s + events.work_s + events.held_s + events.overhead_s
     assert parts == pytest.approx(events.end_to_end_s, abs=0.005)
+
+
+def test_a_running_fanout_is_read_by_counts_whatever_its_size(lab_backend, api_calls):
+    """A poll of a running fan-out costs the same few calls for 3 and for 8 repositories,
+    and reads neither every flow run nor any task run."""
+    from flows.snapshot_synthetic import SYNTHETIC_OWNER
+    from patternlab.launch import build_workload
+
+    polls = {}
+    launched = []
+    for n in (3, 8):
+        workload = build_workload(owner=SYNTHETIC_OWNER, limit=n, source="snapshot")
+        launch_id = launch(["events"], workload=workload, hold_s=4.0)  # held: still running
+        launched.append(launch_id)
+        read_launch(launch_id)  # warm the per-process caches (deployment ids, flow names)
+        api_calls.clear()
+        report = read_launch(launch_id)
+        assert not report.done
+        assert report.patterns[0].progress is not None
+        assert report.patterns[0].progress.expected_runs == 2 * n
+        polls[n] = list(api_calls)
+    assert polls[3] == polls[8], polls
+    assert len(polls[8]) <= 4, polls
+    assert polls[8].count("/api/flow_runs/filter") == 1  # the lead runs only
+    assert not any("task_runs/filter" in path for path in polls[8])
+    for launch_id in launched:
+        report = wait_for_launch(launch_id, timeout_s=120)
+        assert report.done
+        assert report.patterns[0].aggregate.repositories == report.repos

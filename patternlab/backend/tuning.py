@@ -77,7 +77,12 @@ def server_env(settings: LabSettings) -> dict[str, str]:
     # Not a tuning, an instrument: Prefect 3.9 hides the SQLite lock errors it answers with 503;
     # logged, the benchmark can count them. The reactive trigger acts ~0.1 s after the event
     # with Prefect's defaults (no service loop sits on that path), so nothing else is changed.
-    return {"PREFECT_SERVER_LOG_RETRYABLE_ERRORS": "true"}
+    env = {"PREFECT_SERVER_LOG_RETRYABLE_ERRORS": "true"}
+    if settings.tuning:
+        # A run refused a deployment concurrency slot (the deployments fan-out under its limit)
+        # is retried this much later: Prefect's 30 s would leave slots idle between waves.
+        env["PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS"] = "1"
+    return env
 
 
 def runner_env(settings: LabSettings) -> dict[str, str]:

@@ -47,13 +47,20 @@ class BenchError(RuntimeError):
 class Worker:
     """A `python -m patternlab.bench.worker` process serving one backend."""
 
-    def __init__(self, name: str, settings: LabSettings, log: Path) -> None:
+    def __init__(
+        self,
+        name: str,
+        settings: LabSettings,
+        log: Path,
+        module: str = "patternlab.bench.worker",
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.name, self.log, self.settings = name, log, settings
         self.status: dict[str, Any] = {}
-        env = backend_env(settings)
+        env = backend_env(settings) | (extra_env or {})
         with open(log, "ab") as err:
             self._proc = subprocess.Popen(
-                [sys.executable, "-m", "patternlab.bench.worker"],
+                [sys.executable, "-m", module],
                 cwd=PROJECT_ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=err, text=True, bufsize=1,
             )  # fmt: skip

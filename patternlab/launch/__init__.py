@@ -21,6 +21,7 @@ from patternlab.launch.metrics import alert_deadline
 from patternlab.launch.models import (
     FINAL_STATUSES,
     PATTERNS,
+    Aggregate,
     Contributor,
     FlowRunInfo,
     HistoryPage,
@@ -28,6 +29,8 @@ from patternlab.launch.models import (
     LaunchReport,
     Pattern,
     PatternReport,
+    Progress,
+    RepoRank,
     RepoStats,
     Role,
     Separation,
@@ -39,13 +42,16 @@ from patternlab.launch.source import LaunchSource, check_source, resolve_source
 
 # These read from Prefect, which costs ~2 s to import: loaded on first use.
 _LAZY = {
-    "launch": "launches", "wait_for_launch": "launches", "read_launch": "readback",
+    "launch": "launches", "wait_for_launch": "launches", "advance_launch": "launches",
+    "read_launch": "readback",
     "list_launches": "history", "list_all_launches": "history",
+    "build_workload": "workload", "Workload": "workload", "InvalidWorkload": "workload",
 }  # fmt: skip
 
 __all__ = [
     "DRILLS", "DRILL_LABELS", "FINAL_STATUSES", "FLOW_ROLES", "PATTERNS", "PATTERN_INFO",
-    "Contributor", "DrillOutcome", "FlowRunInfo", "HistoryPage", "HistoryRow", "LaunchReport",
+    "Aggregate", "Progress", "RepoRank", "Contributor", "DrillOutcome", "FlowRunInfo",
+    "HistoryPage", "HistoryRow", "LaunchReport",
     "Pattern", "PatternInfo", "PatternReport", "RepoStats", "Role", "Separation", "Status",
     "Timings", "WeekCommits", "LaunchSource", "alert_deadline", "check_source", "drill_outcome",
     "resolve_source",

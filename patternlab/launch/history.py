@@ -19,7 +19,7 @@ from patternlab.backend import prefect_client, ui_url
 from patternlab.launch.expect import pending_reason
 from patternlab.launch.metrics import compute_timings
 from patternlab.launch.models import FlowRunInfo, HistoryPage, HistoryRow
-from patternlab.launch.readback import ENTRY_TAG, pattern_of, run_info
+from patternlab.launch.readback import ENTRY_TAG, pattern_of, round_of, run_info
 from patternlab.settings import get_settings
 
 PAGE_MAX = 200  # the Prefect API's largest page
@@ -59,23 +59,37 @@ def list_launches(
         total = client.count_flow_runs(flow_run_filter=flt)
         end_to_end = _end_to_end(client, runs)
     ui = ui_url()
-    rows = [
-        HistoryRow(
-            launch_id=_tag_value(r.tags, "launch"),
-            pattern=_tag_value(r.tags, "pattern"),
-            repo=(r.parameters or {}).get("repo", ""),
-            source=(r.parameters or {}).get("source", ""),
-            state=r.state.name if r.state else "Unknown",
-            status=r.state.type.value.lower() if r.state else "unknown",
-            created=r.created,
-            duration_s=r.total_run_time.total_seconds() if r.end_time else None,
-            end_to_end_s=end_to_end.get(str(r.id)),
-            flow_run_id=str(r.id),
-            ui_url=f"{ui}/runs/flow-run/{r.id}",
-        )
-        for r in runs
-    ]
+    rows = [_row(r, end_to_end.get(str(r.id)), ui) for r in runs]
     return HistoryPage(rows=rows, total=total)
+
+
+def _row(r: Any, end_to_end_s: float | None, ui: str) -> HistoryRow:
+    """Return one History row: an entry run and its pattern's end-to-end time."""
+    return HistoryRow(
+        launch_id=_tag_value(r.tags, "launch"),
+        pattern=_tag_value(r.tags, "pattern"),
+        repo=_workload(r),
+        source=(r.parameters or {}).get("source", ""),
+        state=r.state.name if r.state else "Unknown",
+        status=r.state.type.value.lower() if r.state else "unknown",
+        created=r.created,
+        duration_s=r.total_run_time.total_seconds() if r.end_time else None,
+        end_to_end_s=end_to_end_s,
+        flow_run_id=str(r.id),
+        ui_url=f"{ui}/runs/flow-run/{r.id}",
+        repos=int(_tag_value(r.tags, "repos") or 1),
+        synthetic="workload:synthetic" in r.tags,
+        round=int(_tag_value(r.tags, "round") or 0),
+    )
+
+
+def _workload(run: Any) -> str:
+    """Name what a History row computed: its repository, or "N repositories [of owner]"."""
+    count = _tag_value(run.tags, "repos")
+    if not count:
+        return (run.parameters or {}).get("repo", "")
+    owner = _tag_value(run.tags, "owner")
+    return f"{count} repositories" + (f" of {owner}" if owner else "")
 
 
 def _end_to_end(client: Any, entries: list[Any]) -> dict[str, float | None]:
@@ -92,15 +106,22 @@ def _end_to_end(client: Any, entries: list[Any]) -> dict[str, float | None]:
         runs += chunk
         if len(chunk) < PAGE_MAX:
             break
-    groups: dict[tuple[str, str], list[FlowRunInfo]] = {}
+    leads: dict[tuple[str, str], list[Any]] = {}
+    for run in runs:
+        if ENTRY_TAG in run.tags:
+            key = (_tag_value(run.tags, "launch"), _tag_value(run.tags, "pattern"))
+            leads.setdefault(key, []).append(run)
+    groups: dict[tuple[str, str, int], list[FlowRunInfo]] = {}
     for run in runs:
         info = run_info(run)
-        groups.setdefault((_tag_value(run.tags, "launch"), pattern_of(info)), []).append(info)
+        key = (_tag_value(run.tags, "launch"), pattern_of(info))
+        groups.setdefault((*key, round_of(run, leads.get(key, []))), []).append(info)
     now, window = datetime.now(UTC), get_settings().alert_window_s
     found: dict[str, float | None] = {}
     for r in entries:
         pattern = _tag_value(r.tags, "pattern")
-        group = groups.get((_tag_value(r.tags, "launch"), pattern), [])
+        round_ = int(_tag_value(r.tags, "round") or 0)
+        group = groups.get((_tag_value(r.tags, "launch"), pattern, round_), [])
         # The alert does not count in end-to-end: a missing alert must not blank the figure.
         over = pending_reason(pattern, group, now, window, ignore={"alert"}) is None
         found[str(r.id)] = compute_timings(group).end_to_end_s if over else None

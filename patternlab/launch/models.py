@@ -39,6 +39,7 @@ class RepoStats(BaseModel):
     source: Literal["github", "snapshot"]
     source_note: str = ""
     snapshot_date: str | None = None
+    synthetic: bool = False  # the snapshot's generated organisation: not real figures
     description: str | None = None
     stars: int
     forks: int
@@ -122,8 +123,45 @@ class Timings(BaseModel):
     overhead_s: float | None = None
 
 
+class RepoRank(BaseModel):
+    """A repository and the figure it is ranked by."""
+
+    repo: str
+    value: float
+
+
+class Aggregate(BaseModel):
+    """A fan-out's launch-level figures, computed by the lab from the per-repository statistics."""
+
+    repositories: int  # with statistics
+    missing: list[str] = Field(default_factory=list)  # launched, but no statistics came back
+    stars: int
+    forks: int
+    open_issues: int
+    contributors: int
+    commits: int
+    avg_commits_per_contributor: float  # all commits / all contributors
+    top_by_stars: list[RepoRank] = Field(default_factory=list)
+    top_by_commits_per_contributor: list[RepoRank] = Field(default_factory=list)
+    synthetic: bool = False
+    source_note: str = ""
+
+
+class Progress(BaseModel):
+    """A running fan-out by counts (its runs are not read one by one while it runs)."""
+
+    expected_runs: int  # flow runs the pattern makes for its repositories
+    runs: dict[str, int] = Field(default_factory=dict)  # status -> count, of the runs seen
+    task_runs: int | None = None
+
+    @property
+    def final(self) -> int:
+        """Return how many runs are in a final state."""
+        return sum(n for s, n in self.runs.items() if s in FINAL_STATUSES)
+
+
 class PatternReport(BaseModel):
-    """What one pattern did in one launch."""
+    """What one pattern did in one launch (one round of it, when the launch repeats)."""
 
     pattern: Pattern
     # "Failed" as soon as a run failed (settled, though runs may still be due); else "Running"
@@ -141,6 +179,13 @@ class PatternReport(BaseModel):
     variant: str | None = None  # "wait" / "fire-and-forget" for the deployments pattern
     alert: str | None = None  # events pattern: what the proactive trigger did
     errors: list[str] = Field(default_factory=list)
+    round: int = 0  # which repetition of the pattern (0 when the launch does not repeat)
+    queued: bool = False  # planned, waiting for its turn (fair timings: one pattern at a time)
+    repos: int = 1  # repositories the pattern computed
+    repo_stats: list[RepoStats] = Field(default_factory=list)  # fan-out, once it is over
+    aggregate: Aggregate | None = None  # fan-out, once it is over
+    progress: Progress | None = None  # fan-out, while it runs
+    concurrency_limit: int | None = None  # deployments' fan-out: the child deployment's limit
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -163,6 +208,11 @@ class LaunchReport(BaseModel):
     done: bool
     patterns: list[PatternReport]
     notices: list[str] = Field(default_factory=list)  # e.g. "the runner had stopped; restarted"
+    order: str = "together"  # "sequential": one pattern at a time (fair); "together": contended
+    repeat: int = 1  # rounds of each pattern
+    repos: int = 1  # repositories in the workload
+    owner: str | None = None  # the workload is this owner's repositories
+    synthetic: bool = False  # the workload is the snapshot's synthetic organisation
 
     @computed_field  # type: ignore[prop-decorator]
     @property
@@ -191,6 +241,9 @@ class HistoryRow(BaseModel):
     end_to_end_s: float | None = None  # the pattern's, as on Compare; None until it is over
     flow_run_id: str
     ui_url: str | None = None
+    repos: int = 1  # repositories the launch computed
+    synthetic: bool = False  # the snapshot's synthetic organisation: not real figures
+    round: int = 0  # which repetition of the pattern
 
 
 class HistoryPage(BaseModel):

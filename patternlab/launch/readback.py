@@ -17,6 +17,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilterId,
     FlowRunFilterTags,
 )
+from prefect.client.schemas.sorting import FlowRunSort
 
 from flows.catalog import (
     CONTRIBUTORS_KEY,
@@ -31,21 +32,24 @@ from patternlab.backend import deployment_id, flow_name, prefect_client, table_r
 from patternlab.launch.expect import untagged_may_exist
 from patternlab.launch.metrics import build_pattern_report
 from patternlab.launch.models import (
-    PATTERNS,
     FlowRunInfo,
     LaunchReport,
     PatternReport,
     RepoStats,
+    Separation,
+    Timings,
 )
+from patternlab.launch.plan import ENTRY_TAG, LaunchPlan, is_fanout, shape_of, tag_value
 from patternlab.launch.source import NOTE_LABEL, REQUESTED_LABEL, source_used
 from patternlab.settings import get_settings
 
-ENTRY_TAG = "lab-entry"
+__all__ = ["ENTRY_TAG", "pattern_of", "read_launch", "round_of", "run_info"]
 UNTAGGED_LOOK_S = 15 * 60  # past this, a launch's triggered runs are all tagged or never came
 # When each finished entry run entered Pending, by run id: read from its state history once,
 # when its launch is over (a final run's history no longer changes), never on every poll.
 _PENDING: dict[str, datetime | None] = {}
 PENDING_CACHE_MAX = 4096
+PAGE = 200  # the Prefect API's largest page
 
 
 def _created_by(run: Any) -> str:
@@ -55,11 +59,22 @@ def _created_by(run: Any) -> str:
     return "parent flow" if run.parent_task_run_id else "lab"
 
 
+def paged(read: Any) -> list[Any]:
+    """Call read(offset) page by page until a page is not full (one call for a small launch)."""
+    found: list[Any] = []
+    while True:
+        page = read(len(found))
+        found += page
+        if len(page) < PAGE:
+            return found
+
+
 def _read_runs(client: SyncPrefectClient, launch_id: str) -> list[Any]:
-    """Read every flow run tagged with the launch (one API call, bounded by the launch size)."""
-    return client.read_flow_runs(
-        flow_run_filter=FlowRunFilter(tags=FlowRunFilterTags(all_=[launch_tag(launch_id)])),
-        limit=200,
+    """Read every flow run tagged with the launch (one API call per 200 runs)."""
+    flt = FlowRunFilter(tags=FlowRunFilterTags(all_=[launch_tag(launch_id)]))
+    order = FlowRunSort.EXPECTED_START_TIME_ASC  # a stable order: pages do not overlap
+    return paged(
+        lambda o: client.read_flow_runs(flow_run_filter=flt, sort=order, limit=PAGE, offset=o)
     )
 
 
@@ -78,11 +93,10 @@ def _read_triggered(client: SyncPrefectClient, launch_id: str, since: datetime) 
 
 
 def _read_extras(client: SyncPrefectClient, runs: list[Any]) -> tuple[dict, dict, dict]:
-    """Read task-run counts, parents, and the artifacts of the runs (two API calls)."""
-    ids = [r.id for r in runs]
-    tasks = client.read_task_runs(
-        flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=ids)), limit=200
-    )
+    """Read task-run counts, parents, and the artifacts of the runs (two API calls, or one
+    more per 200 task runs or artifacts)."""
+    flt = FlowRunFilter(id=FlowRunFilterId(any_=[r.id for r in runs]))
+    tasks = paged(lambda o: client.read_task_runs(flow_run_filter=flt, limit=PAGE, offset=o))
     placeholders = {r.parent_task_run_id for r in runs if r.parent_task_run_id}
     counts: dict[str, int] = defaultdict(int)
     retried: dict[str, list[str]] = defaultdict(list)
@@ -93,9 +107,8 @@ def _read_extras(client: SyncPrefectClient, runs: list[Any]) -> tuple[dict, dict
             counts[str(t.flow_run_id)] += 1
             if t.run_count > 1:
                 retried[str(t.flow_run_id)] += [t.name] * (t.run_count - 1)
-    arts = client.read_artifacts(
-        artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=ids)), limit=200
-    )
+    by_ids = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[r.id for r in runs]))
+    arts = paged(lambda o: client.read_artifacts(artifact_filter=by_ids, limit=PAGE, offset=o))
     by_run: dict[str, dict[str, Any]] = defaultdict(dict)
     for a in arts:
         if a.key and a.type == "table":
@@ -157,29 +170,47 @@ def pattern_of(run: FlowRunInfo) -> str:
     return FLOW_ROLES.get(run.flow, ("unknown", "entry"))[0]
 
 
+def round_of(run: Any, leads: list[Any]) -> int:
+    """Return the round a run belongs to: that of its pattern's last lead created before it.
+
+    Rounds never overlap (the lab starts one only when the previous is over), so creation time
+    is enough; the lead runs carry their round in a tag.
+    """
+    found = 0
+    for lead in sorted(leads, key=lambda r: r.created):
+        if lead.created <= run.created:
+            found = int(tag_value(lead.tags, "round", "0"))
+    return found
+
+
 def read_launch(launch_id: str, *, now: datetime | None = None) -> LaunchReport:
-    """Read a launch back from Prefect alone: 3 API calls (4 while a trigger is due)."""
+    """Read a launch back from Prefect alone: 3 API calls (4 while a trigger is due); a launch
+    of several repositories is read by counts while it runs (patternlab/launch/fanout_read.py)."""
     now = now or datetime.now(UTC)
+    if is_fanout(launch_id):
+        from patternlab.launch.fanout_read import read_fanout
+
+        return read_fanout(launch_id, now=now)
     window = get_settings().alert_window_s
     with prefect_client() as client:
         runs = _read_runs(client, launch_id)
-        entries = [r for r in runs if ENTRY_TAG in r.tags]
-        if not entries:
+        leads = [r for r in runs if ENTRY_TAG in r.tags]
+        if not leads:
             raise LookupError(f"No launch {launch_id} on this Prefect server")
-        started = min(r.created for r in entries)
-        events = [i for i in map(run_info, runs) if pattern_of(i) == "events"]
-        recent = (now - started).total_seconds() < UNTAGGED_LOOK_S
-        if recent and untagged_may_exist(events, now, window):
+        due = _trigger_due(runs, leads, now, window)
+        if due is not None:
             known = {r.id for r in runs}
-            runs += [r for r in _read_triggered(client, launch_id, started) if r.id not in known]
+            runs += [r for r in _read_triggered(client, launch_id, due) if r.id not in known]
         tasks, parents, arts = _read_extras(client, runs)
     ui = ui_url()
-    infos = [_info(r, tasks, parents, arts, ui) for r in runs]
-    report = _assemble(launch_id, entries, _with_pending(infos), arts, now)
-    unread = [i for i in infos if i.role == "entry" and i.final and i.id not in _PENDING]
+    infos = {r.id: _info(r, tasks, parents, arts, ui) for r in runs}
+    _with_pending(list(infos.values()))
+    report = assemble(launch_id, leads, runs, infos, arts, now)
+    unread = [i for i in infos.values() if i.role == "entry" and i.final and i.id not in _PENDING]
     if report.done and unread:  # the queue's split: one call per entry run, once
         _read_pending(unread)
-        report = _assemble(launch_id, entries, _with_pending(infos), arts, now)
+        _with_pending(list(infos.values()))
+        report = assemble(launch_id, leads, runs, infos, arts, now)
     return report
 
 
@@ -211,32 +242,68 @@ def _sources_by_pattern(patterns: list[PatternReport]) -> dict[str, list[str]]:
     }
 
 
-def _assemble(
-    launch_id: str, entries: list, runs: list[FlowRunInfo], arts: dict, now: datetime
+def _trigger_due(runs: list[Any], leads: list[Any], now: datetime, window: int) -> Any | None:
+    """Return when an events round began if its automation may have made an untagged run."""
+    events = [r for r in runs if pattern_of(run_info(r)) == "events"]
+    mine = [r for r in leads if "pattern:events" in r.tags]
+    for lead in mine:
+        group = [run_info(r) for r in events if round_of(r, mine) == round_of(lead, mine)]
+        recent = (now - lead.created).total_seconds() < UNTAGGED_LOOK_S
+        if recent and untagged_may_exist(group, now, window):
+            return lead.created
+    return None
+
+
+def queued_report(pattern: str, round_: int) -> PatternReport:
+    """Return a pattern that waits for its turn (fair timings: one pattern at a time)."""
+    return PatternReport(
+        pattern=pattern, state="Queued", status="scheduled", done=False, queued=True,
+        round=round_, separation=Separation(conceptual=False, execution=False, awareness=False),
+        timings=Timings(),
+    )  # fmt: skip
+
+
+def assemble(
+    launch_id: str, leads: list, runs: list, infos: dict, arts: dict, now: datetime
 ) -> LaunchReport:
-    """Group the runs by pattern and build each pattern's report."""
-    by_pattern: dict[str, list[FlowRunInfo]] = defaultdict(list)
-    for run in runs:
-        by_pattern[pattern_of(run)].append(run)
-    first = entries[0]
+    """Group the runs by pattern and round, in the plan's order; build each one's report."""
+    patterns, order, repeat = shape_of(leads)
+    plan = LaunchPlan(launch_id=launch_id, patterns=patterns, repos=["-"], order=order,
+                      repeat=repeat)  # fmt: skip
     window = get_settings().alert_window_s
-    patterns = []
-    for pattern in PATTERNS:
-        if not any(f"pattern:{pattern}" in e.tags for e in entries):
+    groups: dict[tuple[str, int], list[FlowRunInfo]] = defaultdict(list)
+    for run in runs:
+        info = infos[run.id]
+        mine = [r for r in leads if f"pattern:{pattern_of(info)}" in r.tags]
+        groups[(pattern_of(info), round_of(run, mine))].append(info)
+    reports = []
+    by_pair = {(tag_value(r.tags, "pattern"), int(tag_value(r.tags, "round", "0"))): r
+               for r in leads}  # fmt: skip
+    for pattern, round_ in [pair for step in plan.steps() for pair in step]:
+        lead = by_pair.get((pattern, round_))
+        if lead is None:
+            reports.append(queued_report(pattern, round_))
             continue
-        mine = by_pattern.get(pattern, [])
+        mine = groups.get((pattern, round_), [])
         variant = None
         if pattern == "deployments":
-            entry = next((e for e in entries if "pattern:deployments" in e.tags), None)
-            wait = (entry.parameters or {}).get("wait_for_child", True) if entry else True
+            wait = (lead.parameters or {}).get("wait_for_child", True)
             variant = "wait" if wait else "fire-and-forget"
         report = build_pattern_report(
             pattern, mine, _stats(mine, arts), now=now, window_s=window, variant=variant
         )
-        patterns.append(report)
+        reports.append(report.model_copy(update={"round": round_}))
+    return _launch_report(launch_id, leads, reports, order, repeat)
+
+
+def _launch_report(
+    launch_id: str, leads: list, reports: list[PatternReport], order: str, repeat: int
+) -> LaunchReport:
+    """Assemble a launch of one repository from its patterns' reports and its lead runs."""
+    first = min(leads, key=lambda r: r.created)
     requested = (first.labels or {}).get(REQUESTED_LABEL) or (first.parameters or {}).get("source")
     note = str((first.labels or {}).get(NOTE_LABEL) or "")
-    source, note = source_used(str(requested or ""), note, _sources_by_pattern(patterns))
+    source, note = source_used(str(requested or ""), note, _sources_by_pattern(reports))
     return LaunchReport(
         launch_id=launch_id,
         repo=(first.parameters or {}).get("repo", ""),
@@ -244,8 +311,10 @@ def _assemble(
         source_requested=str(requested or ""),
         source_note=note,
         drill=(first.parameters or {}).get("drill", "none"),
-        hold_s=max([float((e.parameters or {}).get("hold_s", 0.0)) for e in entries]),
-        created=min(e.created for e in entries),
-        done=all(p.done for p in patterns),
-        patterns=patterns,
+        hold_s=max([float((e.parameters or {}).get("hold_s", 0.0)) for e in leads]),
+        created=first.created,
+        done=all(p.done for p in reports),
+        patterns=reports,
+        order=order,
+        repeat=repeat,
     )

@@ -19,6 +19,7 @@ from patternlab.ui.reads import (
     launch_notices,
     read_report,
     recover_runner,
+    scale_result,
     snapshot_repos,
     start_launch,
     try_read_report,
@@ -26,6 +27,6 @@ from patternlab.ui.reads import (
 
 __all__ = [
     "history", "history_csv", "launch_notices", "now", "page", "read_report", "recover_runner",
-    "require_backend", "share_secret_token", "show_error", "show_error_or_wait",
-    "snapshot_repos", "start_launch", "try_read_report",
+    "require_backend", "scale_result", "share_secret_token", "show_error",
+    "show_error_or_wait", "snapshot_repos", "start_launch", "try_read_report",
 ]  # fmt: skip

@@ -7,7 +7,7 @@ import streamlit as st
 from patternlab import views
 from patternlab.launch import LaunchReport
 from patternlab.settings import get_settings
-from patternlab.ui import page_setup, reads
+from patternlab.ui import fanout_view, page_setup, reads
 from patternlab.ui import runs as ui_runs
 from patternlab.views import charts
 from patternlab.views import stats as views_stats
@@ -27,6 +27,11 @@ def _show_time(items: list[views.Entry]) -> None:
         "purpose: the events upstream's hold · work: HTTP and arithmetic measured inside the "
         "tasks · overhead: the rest of end-to-end, what orchestration cost."
     )
+    if any(e.report.repos > 1 for e in items):
+        st.caption(
+            "Over several repositories, work is summed over runs that overlap, so the parts "
+            "do not add up to end-to-end; the Scale page shows the cost per repository."
+        )
     st.header("What ran")
     left, right = st.columns(2)
     counts = views.counts_frame(items)
@@ -121,10 +126,15 @@ def show_comparison(reports: list[LaunchReport]) -> None:
         return
     repos = ", ".join(sorted({r.repo for r in reports}))
     st.caption(f"Repository: {views.escape_md(repos)} · {len(items)} pattern runs")
+    fanout_view.show_fairness(reports, items)
     ui_runs.show_isolation(items, reports, get_settings().alert_window_s)
+    fanout_view.show_spread(items)
     _show_time(items)
     _show_separation(items)
-    _show_stats(items, [r.source_note for r in reports if r.source_note])
+    if any(e.report.aggregate for e in items):
+        fanout_view.show_aggregates_of(items)
+    else:
+        _show_stats(items, [r.source_note for r in reports if r.source_note])
     _show_runs(items)
 
 

@@ -7,7 +7,7 @@ import streamlit as st
 from patternlab import views
 from patternlab.launch import LaunchReport
 from patternlab.settings import get_settings
-from patternlab.ui import backend_panel, reads, runs
+from patternlab.ui import backend_panel, fanout_view, reads, runs
 from patternlab.ui.page_setup import now, show_error
 from patternlab.views import charts
 
@@ -45,6 +45,8 @@ def show_launch(report: LaunchReport) -> None:
     cols[1].metric("Elapsed", f"{views.elapsed_s(report, when) or 0:.1f} s")
     cols[2].metric("Flow runs", sum(len(p.flow_runs) for p in report.patterns))
     cols[3].metric("Task runs", sum(p.task_runs for p in report.patterns))
+    if report.repos > 1 or len(report.patterns) > 1:
+        fanout_view.show_workload(report)
     runs.show_drill(report)
     runs.show_host_fault(report)
     for line in notices:
@@ -52,15 +54,18 @@ def show_launch(report: LaunchReport) -> None:
     for line in views.waiting_runs(report, when):
         st.warning(f"{line}: is the runner up? See the sidebar.", icon=":material/hourglass_top:")
     for p in report.patterns:
+        rounds = f" #{p.round + 1}" if report.repeat > 1 else ""
         still = f" · {views.escape_md(p.pending)}" if p.pending and not p.done else ""
-        st.markdown(f"#### {views.pattern_title(p.pattern)} — {p.state}{still}")
-        runs.show_pattern_run(
-            p, when, key=f"launch-{p.pattern}", with_code=st.session_state.get("launch_code", False)
-        )
-    marks = views.alert_deadlines(report, get_settings().alert_window_s)
-    figure = charts.timeline_figure(views.timeline_frame(report), when, marks)
-    st.plotly_chart(figure, key="launch-timeline")
+        st.markdown(f"#### {views.pattern_title(p.pattern)}{rounds} — {p.state}{still}")
+        if fanout_view.show_step(p):
+            code = st.session_state.get("launch_code", False)
+            runs.show_pattern_run(p, when, key=f"launch-{p.pattern}-{p.round}", with_code=code)
+    if report.repos == 1:  # one bar per run: a fan-out's hundreds would not read
+        marks = views.alert_deadlines(report, get_settings().alert_window_s)
+        figure = charts.timeline_figure(views.timeline_frame(report), when, marks)
+        st.plotly_chart(figure, key="launch-timeline")
     _show_stats(report)
+    fanout_view.show_aggregates(report)
     if report.done:
         st.page_link(
             "pages/2_Compare.py",

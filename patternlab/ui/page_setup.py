@@ -24,6 +24,7 @@ NAVIGATION = (  # the sidebar's links: Streamlit's own would call the entry page
     ("pages/1_Launch.py", "Launch", ":material/rocket_launch:"),
     ("pages/2_Compare.py", "Compare", ":material/bar_chart:"),
     ("pages/3_History.py", "History", ":material/history:"),
+    ("pages/4_Scale.py", "Scale", ":material/trending_up:"),
 )
 
 
@@ -147,6 +148,8 @@ def show_error(exc: BaseException) -> None:
             "Open Home to start the lab's backend, or check the server PREFECT_API_URL names.",
             icon=":material/cloud_off:",
         )
+    elif isinstance(exc, ValueError):  # bad input the lab refused before launching anything
+        st.error(text, icon=":material/warning:")
     elif isinstance(exc, LookupError):
         st.warning(
             f"{text}. It may belong to another Prefect server, or its runs were deleted.",

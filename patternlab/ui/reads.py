@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import streamlit as st
 
 from patternlab import backend, launch, views
@@ -23,8 +25,12 @@ class _NotDone(Exception):
 
 @st.cache_data(ttl=FINISHED_TTL_S, max_entries=256, show_spinner=False)
 def _finished_report(launch_id: str) -> dict:
-    """Read a launch and cache it as plain data, but only once it is done."""
-    report = launch.read_launch(launch_id)
+    """Read a launch and cache it as plain data, but only once it is done.
+
+    A running launch is also continued: when its running step is over the next one starts
+    (fair timings), so any page that watches it, in any browser, keeps it going.
+    """
+    report = launch.advance_launch(launch_id)
     if not report.done:
         raise _NotDone(report)
     # Plain data, not the model: a class reloaded by Streamlit's file watcher would not unpickle.
@@ -102,29 +108,42 @@ def snapshot_repos() -> list[str]:
 
 def start_launch(
     patterns: list[str],
-    repo: str,
+    workload: dict[str, Any],
     source: str,
     variant: str,
     *,
     drill: str,
     hold_s: float,
     host_fault: str = "none",
+    **options: Any,
 ) -> str | None:
-    """Launch patterns; return the launch id, or show why not (nothing is created) and None."""
+    """Launch patterns; return the launch id, or show why not (nothing is created) and None.
+
+    workload: build_workload's arguments (repo, or repos, or owner and limit).
+    """
     if not patterns:
         st.warning("Choose at least one pattern to launch.", icon=":material/touch_app:")
         return None
     try:
         if host_fault != "none":
             backend.check_faults_possible()  # before anything is launched
+        checked = launch.build_workload(**workload, source=source)
         launch_id = launch.launch(
-            patterns, repo, source, variant=variant, drill=drill, hold_s=hold_s
+            patterns, workload=checked, variant=variant, drill=drill, hold_s=hold_s, **options
         )
         launch.start_host_fault(launch_id, host_fault)  # watches from a background thread
         return launch_id
     except Exception as exc:  # noqa: BLE001 - bad input, backend trouble: all shown as messages
         show_error(exc)
         return None
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def scale_result() -> dict | None:
+    """Return the latest scale benchmark's result (None before the first one)."""
+    from patternlab.bench.scale import latest_scale
+
+    return latest_scale()
 
 
 def history_csv(max_rows: int, **filters: str | None) -> str:

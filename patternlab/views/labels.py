@@ -34,13 +34,17 @@ def pattern_title(pattern: str) -> str:
 
 
 def entries(reports: Sequence[LaunchReport]) -> list[Entry]:
-    """List every pattern of the launches; a pattern seen twice gets its launch id in the label."""
-    seen = Counter(p.pattern for r in reports for p in r.patterns)
+    """List every pattern of the launches (patterns still queued left out); a pattern seen twice
+    gets its launch id in the label, and its round when its launch repeated it."""
+    shown = [(r, p) for r in reports for p in r.patterns if not p.queued]
+    seen = Counter(p.pattern for _, p in shown)
+    launches = {r.launch_id for r in reports}
     out = []
-    for r in reports:
-        for p in r.patterns:
-            label = pattern_title(p.pattern)
-            if seen[p.pattern] > 1:
-                label = f"{label} · {r.launch_id[:6]}"
-            out.append(Entry(label, p.pattern, r.launch_id, p))
+    for r, p in shown:
+        label = pattern_title(p.pattern)
+        if seen[p.pattern] > 1 and len(launches) > 1:
+            label = f"{label} · {r.launch_id[:6]}"
+        if r.repeat > 1:
+            label = f"{label} #{p.round + 1}"
+        out.append(Entry(label, p.pattern, r.launch_id, p))
     return out

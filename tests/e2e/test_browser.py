@@ -184,3 +184,29 @@ def test_home_shows_the_patterns_and_backend(page: Page, streamlit_app: App):
     expect(table.filter(has_text="Monoflow").first).to_be_attached(timeout=30_000)
     expect(page.locator(STALE)).to_have_count(0, timeout=30_000)
     shoot(page, "home")
+
+
+def test_the_scale_page_draws_six_curves(page: Page, streamlit_app: App):
+    """The Scale page draws a saved scale result up to 128 repositories on log axes."""
+    from patternlab.bench import scale, scale_report
+
+    sizes, rows = (1, 8, 32, 128), []
+    for i, (variant, (pattern, _)) in enumerate(scale_report.VARIANTS.items()):
+        for n in sizes:  # made-up figures: this test looks at the drawing, not at the numbers
+            rows.append({"variant": variant, "pattern": pattern, "repos": n, "completed": True,
+                         "state": "Completed", "end_to_end_s": 1.5 + (0.02 + 0.1 * i) * n,
+                         "wall_s": 2.0, "flow_runs": scale_report.expected_runs(pattern, n),
+                         "task_runs": 4 * n, "processes": 1 + i % 3, "api_calls": 20 + 8 * n,
+                         "peak_running": 1 + i % 4, "poll_ms": 40.0, "poll_calls": 3})  # fmt: skip
+    quiet = {"repos": 128, "running": True, "poll_ms": 60.0, "poll_ms_max": 90.0, "poll_calls": 4}
+    limits = {"cpus": 2, "runner_process_limit": 5}
+    path = scale.result_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(scale.assemble(rows, quiet, limits, {"sizes": list(sizes)})))
+    page.goto(f"{streamlit_app.url}/Scale")
+    charts = page.get_by_test_id("stPlotlyChart")
+    expect(charts.nth(5).locator(".main-svg").first).to_be_visible(timeout=60_000)
+    assert charts.count() == 6
+    expect(page.get_by_text("Where each pattern saturates")).to_be_visible()
+    expect(page.get_by_text("Synthetic data").first).to_be_visible()
+    shoot(page, "scale")

@@ -1,0 +1,252 @@
+"""Read a launch of several repositories: by counts while it runs, run by run once it is over.
+
+A poll of a running fan-out never reads its runs one by one (a 128-repository launch has up to
+256 runs and ~1,000 task runs). It costs, whatever the number of repositories:
+1. `POST /flow_runs/filter`: the lead entry runs (one per pattern and round, `lab-entry`);
+2. `POST /flow_runs/history`: counts by state of the running step's flow runs (one bucket;
+   the events pattern takes two: upstream runs, then the runs its automation started);
+3. `POST /ui/task_runs/count`: counts by state of the running step's task runs (Prefect's
+   stand-ins for subflows and child deployments excluded).
+So 3 calls (4 for the events pattern; while its automation is due, one more per 200 of the runs
+it created, and one for the last upstream's end; in "all at once" order, 1 + 1 per running
+pattern + 1). Earlier steps are over (the lab starts a step only then).
+Once the last step is over, the launch is read run by run: flow runs, task-run counts and the
+artifacts, 200 a call.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime, timedelta
+from typing import Any
+
+from prefect.client.orchestration import SyncPrefectClient
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    ArtifactFilterKey,
+    DeploymentFilter,
+    DeploymentFilterId,
+    FlowFilter,
+    FlowFilterName,
+    FlowRunFilter,
+    FlowRunFilterExpectedStartTime,
+    FlowRunFilterTags,
+)
+from prefect.client.schemas.sorting import FlowRunSort
+
+from flows.catalog import (
+    EVENTS_DOWNSTREAM,
+    FLOW_ROLES,
+    PROCESS_KEY,
+    STATS_KEY,
+    deployment_name,
+    launch_tag,
+)
+from patternlab.backend import deployment_id, prefect_client, table_rows, ui_url
+from patternlab.launch.expect import TRIGGER_GRACE_S
+from patternlab.launch.fanout_report import fanout_report, lead_report
+from patternlab.launch.models import LaunchReport, PatternReport, Progress, RepoStats
+from patternlab.launch.plan import ENTRY_TAG, LaunchPlan, shape_of, tag_value
+from patternlab.launch.readback import PAGE, paged, queued_report, round_of, run_info
+from patternlab.launch.source import NOTE_LABEL, REQUESTED_LABEL
+
+FINAL = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
+
+
+def read_fanout(launch_id: str, *, now: datetime) -> LaunchReport:
+    """Read a launch of several repositories (see the module's docstring for its API calls)."""
+    with prefect_client() as client:
+        leads = _leads(client, launch_id)
+        if not leads:
+            raise LookupError(f"No launch {launch_id} on this Prefect server")
+        patterns, order, repeat = shape_of(leads)
+        steps = LaunchPlan(launch_id=launch_id, patterns=patterns, repos=["-", "-"],
+                           order=order, repeat=repeat).steps()  # fmt: skip
+        by_pair = {(tag_value(r.tags, "pattern"), int(tag_value(r.tags, "round", "0"))): r
+                   for r in leads}  # fmt: skip
+        started = [i for i, step in enumerate(steps) if any(p in by_pair for p in step)]
+        active = steps[started[-1]] if started else []
+        progress = {pair: _progress(client, launch_id, by_pair[pair], now)
+                    for pair in active if pair in by_pair}  # fmt: skip
+        _count_tasks(client, launch_id, [by_pair[p] for p in progress], progress)
+        over = all(done for done, _ in progress.values()) and len(progress) == len(active)
+        if over and started and started[-1] == len(steps) - 1:
+            return _read_whole(client, launch_id, leads, steps)
+    reports: list[PatternReport] = []
+    for step in steps:
+        for pair in step:
+            lead = by_pair.get(pair)
+            if lead is None:
+                reports.append(queued_report(*pair))
+            else:  # running (by counts), or an earlier step: over, read in full at the end
+                reports.append(lead_report(lead, pair, progress.get(pair)))
+    return _launch_report(launch_id, leads, reports, order, repeat)
+
+
+def _leads(client: SyncPrefectClient, launch_id: str) -> list[Any]:
+    """Read the launch's lead entry runs (one per pattern and round)."""
+    flt = FlowRunFilter(tags=FlowRunFilterTags(all_=[launch_tag(launch_id), ENTRY_TAG]))
+    return client.read_flow_runs(flow_run_filter=flt, limit=PAGE)
+
+
+def _window(launch_id: str, lead: Any) -> dict[str, Any]:
+    """Return the API filter of a step's runs: the launch's, created from its lead on."""
+    since = (lead.created - timedelta(seconds=1)).isoformat()
+    return {"tags": {"all_": [launch_tag(launch_id)]}, "expected_start_time": {"after_": since}}
+
+
+def _counts(client: SyncPrefectClient, launch_id: str, lead: Any, flows: list[str]) -> dict:
+    """Count a step's flow runs of the given flows by state type, in one call."""
+    start = lead.created - timedelta(seconds=1)
+    body = {
+        "history_start": start.isoformat(),
+        "history_end": (start + timedelta(days=30)).isoformat(),
+        "history_interval_seconds": 30 * 86_400,  # one bucket: the whole step
+        "flows": {"name": {"any_": flows}},
+        "flow_runs": _window(launch_id, lead),
+    }
+    found: dict[str, int] = defaultdict(int)
+    for bucket in client.request("POST", "/flow_runs/history", json=body).json():
+        for state in bucket["states"]:
+            found[state["state_type"].lower()] += state["count_runs"]
+    return dict(found)
+
+
+def _flows_of(pattern: str, roles: tuple[str, ...]) -> list[str]:
+    """Return the names of a pattern's flows in the given roles."""
+    return [f for f, (p, role) in FLOW_ROLES.items() if p == pattern and role in roles]
+
+
+def _progress(
+    client: SyncPrefectClient, launch_id: str, lead: Any, now: datetime
+) -> tuple[bool, Progress]:
+    """Count one pattern's running step and say whether it is over."""
+    pattern, n = tag_value(lead.tags, "pattern"), int(tag_value(lead.tags, "repos", "1"))
+    expected = {"monoflow": 1, "subflows": 1 + n, "deployments": 1 + n, "events": 2 * n}[pattern]
+    if pattern != "events":
+        flows = _flows_of(pattern, ("entry", "subflow", "deployment-child"))
+        runs = _counts(client, launch_id, lead, flows)
+        lead_final = lead.state is not None and lead.state.type.value in FINAL
+        over = lead_final and not _unfinished(runs)
+        return over, Progress(expected_runs=expected, runs=runs)
+    ups = _counts(client, launch_id, lead, _flows_of("events", ("entry",)))
+    downs = _counts(client, launch_id, lead, _flows_of("events", ("triggered", "alert")))
+    runs = {s: ups.get(s, 0) + downs.get(s, 0) for s in {*ups, *downs}}
+    over = sum(ups.values()) >= n and not _unfinished(runs)
+    if over and sum(downs.values()) < ups.get("completed", 0):  # the automation is due
+        # Its runs tag themselves when they start: count those created but not started yet.
+        if _created_downstream(client, launch_id, lead) >= ups.get("completed", 0):
+            return False, Progress(expected_runs=expected, runs=runs)
+        over = (now - _last_end(client, launch_id, lead)).total_seconds() > TRIGGER_GRACE_S
+    return over, Progress(expected_runs=expected, runs=runs)
+
+
+def _created_downstream(client: SyncPrefectClient, launch_id: str, lead: Any) -> int:
+    """Count the downstream runs the automation created for this step, started or not (one call
+    per 200; only while the automation is due)."""
+    window = FlowRunFilterExpectedStartTime(after_=lead.created - timedelta(seconds=1))
+    by_deployment = DeploymentFilter(
+        id=DeploymentFilterId(any_=[deployment_id(deployment_name(EVENTS_DOWNSTREAM))])
+    )
+    runs = paged(lambda o: client.read_flow_runs(
+        flow_run_filter=FlowRunFilter(expected_start_time=window),
+        deployment_filter=by_deployment, limit=PAGE, offset=o))  # fmt: skip
+    return sum(1 for r in runs if (r.parameters or {}).get("launch") == launch_tag(launch_id))
+
+
+def _unfinished(runs: dict[str, int]) -> int:
+    """Return how many counted runs are not final."""
+    return sum(n for s, n in runs.items() if s.upper() not in FINAL)
+
+
+def _last_end(client: SyncPrefectClient, launch_id: str, lead: Any) -> datetime:
+    """Return when the step's last upstream run ended (one call, only while a trigger is due)."""
+    runs = client.read_flow_runs(
+        flow_filter=FlowFilter(name=FlowFilterName(any_=_flows_of("events", ("entry",)))),
+        flow_run_filter=FlowRunFilter.model_validate(_window(launch_id, lead)),
+        sort=FlowRunSort.END_TIME_DESC,
+        limit=1,
+    )
+    return runs[0].end_time if runs and runs[0].end_time else lead.created
+
+
+def _count_tasks(client: SyncPrefectClient, launch_id: str, leads: list, progress: dict) -> None:
+    """Count the running step's task runs (one call), shared out when one pattern runs."""
+    if not leads:
+        return
+    first = min(leads, key=lambda r: r.created)
+    body = {"flow_runs": _window(launch_id, first),
+            "task_runs": {"subflow_runs": {"exists_": False}}}  # fmt: skip
+    counts = client.request("POST", "/ui/task_runs/count", json=body).json()
+    total = sum(int(v) for v in counts.values())
+    for _, prog in progress.values():  # one pattern: all of them are its; several: not split
+        prog.task_runs = total if len(progress) == 1 else None
+
+
+def _read_whole(
+    client: SyncPrefectClient, launch_id: str, leads: list, steps: list
+) -> LaunchReport:
+    """Read a finished fan-out run by run: flow runs, task-run counts, artifacts (200 a call)."""
+    flt = FlowRunFilter(tags=FlowRunFilterTags(all_=[launch_tag(launch_id)]))
+    runs = paged(lambda o: client.read_flow_runs(flow_run_filter=flt, limit=PAGE, offset=o))
+    ids = [str(r.id) for r in runs]
+    tasks: dict[str, int] = {}
+    process: dict[str, dict] = {}
+    stats: dict[str, list[RepoStats]] = defaultdict(list)
+    for i in range(0, len(ids), PAGE):
+        chunk = ids[i : i + PAGE]
+        body = {"flow_run_ids": chunk}
+        tasks |= client.request("POST", "/ui/flow_runs/count-task-runs", json=body).json()
+        keys = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=chunk),
+                              key=ArtifactFilterKey(any_=[PROCESS_KEY, STATS_KEY]))  # fmt: skip
+        for art in paged(lambda o, k=keys: client.read_artifacts(
+                artifact_filter=k, limit=PAGE, offset=o)):  # fmt: skip
+            rows = table_rows(art)
+            if art.key == PROCESS_KEY and rows:
+                process[str(art.flow_run_id)] = rows[0]
+            elif art.key == STATS_KEY:
+                stats[str(art.flow_run_id)] += [RepoStats.model_validate(r) for r in rows if r]
+    _, order, repeat = shape_of(leads)
+    groups: dict[tuple[str, int], list[Any]] = defaultdict(list)
+    for run in runs:
+        pattern = FLOW_ROLES.get(run_info(run).flow, ("unknown", ""))[0]
+        mine = [r for r in leads if f"pattern:{pattern}" in r.tags]
+        groups[(pattern, round_of(run, mine))].append(run)
+    ui = ui_url()
+    reports = []
+    for pair in [pair for step in steps for pair in step]:
+        mine = groups.get(pair, [])
+        lead = next((r for r in mine if ENTRY_TAG in r.tags), None)
+        found = [s for r in mine for s in stats.get(str(r.id), [])]
+        reports.append(fanout_report(pair, lead, mine, tasks, process, found, ui))
+    return _launch_report(launch_id, leads, reports, order, repeat)
+
+
+def _launch_report(
+    launch_id: str, leads: list, reports: list, order: str, repeat: int
+) -> LaunchReport:
+    """Assemble the launch's report from its patterns' (the workload from the leads' tags)."""
+    first = min(leads, key=lambda r: r.created)
+    tags = first.tags
+    owner = tag_value(tags, "owner") or None
+    n = int(tag_value(tags, "repos", "1"))
+    synthetic = "workload:synthetic" in tags
+    label = f"{n} repositories" + (f" of {owner}" if owner else "")
+    return LaunchReport(
+        launch_id=launch_id,
+        repo=label + (" (synthetic)" if synthetic else ""),
+        source=tag_value(tags, "source"),
+        source_requested=str((first.labels or {}).get(REQUESTED_LABEL) or ""),
+        source_note=str((first.labels or {}).get(NOTE_LABEL) or ""),
+        drill=(first.parameters or {}).get("drill", "none"),
+        hold_s=max(float((r.parameters or {}).get("hold_s", 0.0)) for r in leads),
+        created=first.created,
+        done=all(p.done for p in reports),
+        patterns=reports,
+        order=order,
+        repeat=repeat,
+        repos=n,
+        owner=owner,
+        synthetic=synthetic,
+    )

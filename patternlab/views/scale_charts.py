@@ -1,0 +1,49 @@
+"""Figures for repeated runs and for the Scale view (pure: tables in, plotly figures out)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from patternlab.views.charts import _layout, pattern_color, plain
+
+
+def spread_figure(spread: pd.DataFrame) -> go.Figure:
+    """Draw each pattern's median end-to-end time with whiskers from its min to its max."""
+    fig = go.Figure()
+    for row in spread.itertuples(index=False):
+        fig.add_bar(
+            x=[plain(row.label)],
+            y=[row.median_s],
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": [row.max_s - row.median_s],
+                "arrayminus": [row.median_s - row.min_s],
+            },  # fmt: skip
+            marker={"color": pattern_color(row.pattern)},
+            name=plain(row.label),
+            text=[f"{row.median_s:.2f} s (n={row.runs})"],
+            textposition="outside",
+        )
+    return _layout(fig, "End-to-end: median, whiskers min to max (seconds)", showlegend=False,
+                   yaxis={"rangemode": "tozero"})  # fmt: skip
+
+
+def curve_figure(curves: pd.DataFrame, column: str, title: str, unit: str) -> go.Figure:
+    """Draw one measure against the number of repositories, one line per pattern, log axes."""
+    fig = go.Figure()
+    for (variant, pattern), part in curves.groupby(["variant", "pattern"], sort=False):
+        part = part.dropna(subset=[column])
+        if part.empty:
+            continue
+        fig.add_scatter(
+            x=part["repos"], y=part[column], mode="lines+markers", name=plain(variant),
+            line={"color": pattern_color(str(pattern)),
+                  "dash": "dot" if str(variant).endswith(("dask", "concurrent")) else "solid"},
+            hovertemplate=f"%{{x}} repositories<br>%{{y:.3g}} {unit}<extra></extra>",
+        )  # fmt: skip
+    values = curves[column].dropna()
+    y_type = "log" if len(values) and (values > 0).all() else "linear"  # a log axis drops <= 0
+    return _layout(fig, title, xaxis={"type": "log", "title": {"text": "repositories (N)"}},
+                   yaxis={"type": y_type, "title": {"text": unit}}, height=340)  # fmt: skip

@@ -1,0 +1,164 @@
+"""Each pattern fans out over several repositories in its own idiom, on the real backend.
+
+Small N (3 repositories of the snapshot's synthetic organisation): the shape of every fan-out,
+its counts, its launch-level aggregate (checked against the statistics computed without
+Prefect), fair timings (one pattern after another), and Dask on a real LocalCluster.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.fanout import repository_stats
+from flows.snapshot_synthetic import SYNTHETIC_OWNER
+from patternlab.launch import LaunchReport, PatternReport, build_workload, launch, wait_for_launch
+from patternlab.launch.aggregate import aggregate
+from patternlab.launch.models import RepoStats
+
+N = 3
+TIMEOUT_S = 240
+
+
+def _pattern(report: LaunchReport, name: str) -> PatternReport:
+    """Return one pattern's report from a launch report."""
+    return next(p for p in report.patterns if p.pattern == name)
+
+
+@pytest.fixture(scope="module")
+def workload():
+    """Three repositories of the synthetic organisation, listed offline."""
+    return build_workload(owner=SYNTHETIC_OWNER, limit=N, source="snapshot")
+
+
+@pytest.fixture(scope="module")
+def fair(lab_backend, workload) -> LaunchReport:
+    """All four patterns over three repositories, one after another (the default order)."""
+    launch_id = launch(
+        ["monoflow", "subflows", "deployments", "events"], workload=workload, child_limit=2
+    )
+    return wait_for_launch(launch_id, timeout_s=TIMEOUT_S)
+
+
+@pytest.fixture(scope="module")
+def variants(lab_backend, workload) -> LaunchReport:
+    """Monoflow on Dask and subflows run concurrently, started together."""
+    launch_id = launch(["monoflow", "subflows"], workload=workload, order="together",
+                       task_runner="dask", concurrent_subflows=True)  # fmt: skip
+    return wait_for_launch(launch_id, timeout_s=TIMEOUT_S)
+
+
+@pytest.fixture(scope="module")
+def expected(workload) -> RepoStats:
+    """The launch-level figures computed without Prefect, from the same task functions."""
+    stats = [RepoStats.model_validate(repository_stats.fn(r, "snapshot")) for r in workload.repos]
+    return aggregate(stats, workload.repos)
+
+
+def test_every_pattern_completes_over_every_repository(fair, workload):
+    """Each pattern completes and its aggregate covers all three repositories, synthetic."""
+    assert fair.done
+    assert fair.repos == N
+    assert fair.synthetic
+    for p in fair.patterns:
+        assert p.state == "Completed", (p.pattern, p.errors)
+        assert p.aggregate is not None
+        assert p.aggregate.repositories == N
+        assert p.aggregate.missing == []
+        assert p.aggregate.synthetic
+        assert sorted(s.repo for s in p.repo_stats) == sorted(workload.repos)
+
+
+def test_the_aggregate_matches_the_statistics_computed_without_prefect(fair, expected):
+    """Totals and top repositories equal those of the plain task functions, in every pattern."""
+    for p in fair.patterns:
+        got = p.aggregate.model_dump(exclude={"source_note"})
+        assert got == expected.model_dump(exclude={"source_note"}), p.pattern
+
+
+# (flow runs, task runs, processes, observed separation) for three repositories
+SHAPES = {
+    "monoflow": (1, N + 1, 1, (False, False, False)),
+    "subflows": (1 + N, 5 * N, 1, (True, False, False)),
+    "deployments": (1 + N, N + 4 * N, 1 + N, (True, True, False)),
+    "events": (2 * N, N + 5 * N, 2 * N, (True, True, True)),
+}
+
+
+@pytest.mark.parametrize("name", list(SHAPES))
+def test_each_pattern_fans_out_in_its_own_idiom(fair, name):
+    """Flow runs, task runs (stand-ins excluded), processes and separations per pattern."""
+    p = _pattern(fair, name)
+    runs, tasks, processes, separation = SHAPES[name]
+    assert len(p.flow_runs) == runs
+    assert p.task_runs == tasks
+    assert p.processes == processes
+    s = p.separation
+    assert (s.conceptual, s.execution, s.awareness) == separation
+
+
+def test_monoflow_maps_one_task_per_repository_on_threads(fair):
+    """Monoflow is one flow run whose N mapped tasks ran on Prefect's thread pool."""
+    p = _pattern(fair, "monoflow")
+    assert p.variant == "threads"
+    assert [r.role for r in p.flow_runs] == ["entry"]
+
+
+def test_subflows_are_one_subflow_per_repository(fair, workload):
+    """The parent calls repository-stats once per repository, one after another."""
+    p = _pattern(fair, "subflows")
+    subs = sorted((r for r in p.flow_runs if r.role == "subflow"), key=lambda r: r.created)
+    assert {r.flow for r in subs} == {"repository-stats"}
+    assert sorted(r.parameters["repo"] for r in subs) == sorted(workload.repos)
+    for before, after in zip(subs, subs[1:], strict=False):
+        assert before.end <= after.start  # sequential: none starts before the previous ends
+    assert p.variant == "one after another"
+
+
+def test_deployments_children_run_under_the_concurrency_limit(fair):
+    """One child run per repository; never more Running at once than the limit of 2."""
+    p = _pattern(fair, "deployments")
+    assert p.concurrency_limit == 2
+    children = [r for r in p.flow_runs if r.role == "deployment-child"]
+    assert len(children) == N
+    assert all(r.parent_id == next(e.id for e in p.flow_runs if e.role == "entry")
+               for r in children)  # fmt: skip
+    moments = sorted([(r.start, 1) for r in children] + [(r.end, -1) for r in children])
+    running = peak = 0
+    for _, step in moments:
+        running += step
+        peak = max(peak, running)
+    assert peak <= 2
+
+
+def test_events_trigger_one_downstream_per_upstream(fair, workload):
+    """The lab starts one upstream per repository; the automation one downstream for each."""
+    p = _pattern(fair, "events")
+    ups = [r for r in p.flow_runs if r.role == "entry"]
+    downs = [r for r in p.flow_runs if r.role == "triggered"]
+    assert sorted(r.parameters["repo"] for r in ups) == sorted(workload.repos)
+    assert sorted(r.parameters["repo"] for r in downs) == sorted(workload.repos)
+    assert all(r.created_by == "automation" for r in downs)
+
+
+def test_fair_timings_run_the_patterns_one_after_another(fair):
+    """Sequential by default: each pattern's first run is created after the previous ended."""
+    assert fair.order == "sequential"
+    assert [p.pattern for p in fair.patterns] == ["monoflow", "subflows", "deployments", "events"]
+    for before, after in zip(fair.patterns, fair.patterns[1:], strict=False):
+        ended = max(r.end for r in before.flow_runs)
+        assert min(r.created for r in after.flow_runs) >= ended, (before.pattern, after.pattern)
+
+
+def test_monoflow_runs_on_dask_and_subflows_concurrently(variants, expected):
+    """The Dask variant is the same flow on another deployment; concurrent subflows overlap."""
+    assert variants.order == "together"
+    mono, subs = _pattern(variants, "monoflow"), _pattern(variants, "subflows")
+    assert mono.state == "Completed", mono.errors
+    assert subs.state == "Completed", subs.errors
+    assert mono.variant == "dask"
+    assert [r.flow for r in mono.flow_runs] == ["monoflow"]
+    assert mono.task_runs == N + 1
+    assert mono.aggregate.commits == expected.commits
+    assert subs.variant == "concurrent"
+    runs = [r for r in subs.flow_runs if r.role == "subflow"]
+    assert any(a.start < b.end and b.start < a.end for a in runs for b in runs if a is not b)

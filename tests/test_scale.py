@@ -1,0 +1,130 @@
+"""The scale benchmark (`bench --scale`) and the Scale page that draws its curves.
+
+Pure checks of the curves and targets on known rows; then a real `bench --scale 1,2 --json`
+(its own backend, every variant at N=1 and N=2: the CI smoke test, shape and completion only,
+never a timing) whose saved result the Scale page must draw.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import streamlit as st
+
+from patternlab.bench import scale, scale_report
+from tests.test_pages import open_page, shown
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _row(variant: str, n: int, e2e: float, flow_runs: int, peak: int = 1) -> dict:
+    """Return one run's row as the scale worker answers it."""
+    pattern = scale_report.VARIANTS[variant][0]
+    return {"variant": variant, "pattern": pattern, "repos": n, "completed": True, "state": "ok",
+            "end_to_end_s": e2e, "wall_s": e2e, "flow_runs": flow_runs, "task_runs": n,
+            "processes": 1, "api_calls": 10 * n, "peak_running": peak, "poll_ms": 20.0,
+            "poll_calls": 3, "lock_retries": 0}  # fmt: skip
+
+
+def test_marginal_cost_is_the_slope_between_sizes():
+    """(e2e at 32 - e2e at 8) / 24 repositories, in ms; per-repo is e2e / N."""
+    points = scale_report.curves([
+        _row("monoflow threads", 8, 1.2, 1), _row("monoflow threads", 32, 1.68, 1),
+    ])  # fmt: skip
+    assert [p["marginal_ms"] for p in points] == [None, 20.0]
+    assert [p["per_repo_ms"] for p in points] == [150.0, 52.5]
+
+
+def test_lost_runs_are_the_flow_runs_a_pattern_should_have_made_but_did_not():
+    """Events over 8 repositories make 16 runs: 15 seen is one lost."""
+    points = scale_report.curves([_row("events", 8, 9.0, 15)])
+    assert points[0]["lost_runs"] == 1
+
+
+def test_targets_read_the_largest_size():
+    """The marginal-cost targets use the last step; the poll target the idle poll."""
+    points = scale_report.curves([
+        _row("monoflow threads", 8, 1.0, 1), _row("monoflow threads", 128, 3.0, 1),
+        _row("deployments limit 4", 8, 5.0, 9), _row("deployments limit 4", 128, 65.0, 129),
+    ])  # fmt: skip
+    found = {t["target"]: t for t in scale_report.targets(points, {"repos": 128, "poll_ms": 80})}
+    assert found["monoflow threads: marginal cost per repository (ms)"]["value"] == 16.7
+    assert found["monoflow threads: marginal cost per repository (ms)"]["met"] is True
+    assert found["deployments at concurrency 4: marginal cost per repository (ms)"]["value"] == 500
+    assert found["one dashboard poll of a running 128-repository launch (ms)"]["met"] is True
+
+
+def test_saturation_notes_name_the_measured_peak_and_the_limit():
+    """The deployments note gives the peak flow runs at once and the concurrency limit."""
+    points = scale_report.curves([_row("deployments limit 4", 32, 20.0, 33, peak=5)])
+    note = scale_report.saturation(points, {"runner_process_limit": None, "cpus": 2})
+    assert "at most 5 flow runs at once" in note["deployments limit 4"]
+    assert "concurrency limit of 4" in note["deployments limit 4"]
+    assert "1.6 repositories/s at N=32" in note["deployments limit 4"]
+    assert "10 API requests per repository" in note["deployments limit 4"]
+
+
+@pytest.mark.parametrize("text", ["0,8", "1,300", "a,b", ""])
+def test_bad_sizes_are_refused(text):
+    """Sizes are whole numbers from 1 to 256."""
+    with pytest.raises(ValueError, match="--scale"):
+        scale.parse_sizes(text)
+
+
+def test_sizes_are_sorted_and_unique():
+    """ "32,1,8,8" is 1, 8, 32."""
+    assert scale.parse_sizes("32,1,8,8") == [1, 8, 32]
+
+
+@pytest.fixture(scope="module")
+def smoke(lab_backend) -> dict:
+    """Run `python -m patternlab bench --scale 1,2 --json` (its own backend; the lab's home)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "PREFECT_HOME")}
+    argv = [sys.executable, "-m", "patternlab", "bench", "--scale", "1,2", "--json"]
+    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
+def test_bench_scale_runs_every_variant_at_every_size(smoke):
+    """A point per variant and size, each completed with its flow runs, counted API calls."""
+    assert {(p["variant"], p["repos"]) for p in smoke["curves"]} == {
+        (v, n) for v in scale_report.VARIANTS for n in (1, 2)
+    }
+    for p in smoke["curves"]:
+        assert (p["runs"], p["completed"], p["lost_runs"]) == (1, 1, 0), p
+        assert p["flow_runs"] == scale_report.expected_runs(p["pattern"], p["repos"])
+        assert p["api_calls"] > 0
+    assert smoke["quiet_poll"]["running"] is True
+    assert smoke["quiet_poll"]["poll_calls"] <= 5
+    assert {t["target"] for t in smoke["targets"]} >= {"lock retries (all runs)"}
+    assert set(smoke["saturation"]) == set(scale_report.VARIANTS)
+
+
+def test_the_scale_page_draws_the_saved_curves(smoke):
+    """The Scale page draws the six curves of the saved result on log axes, with the targets."""
+    logging.getLogger("streamlit").setLevel(logging.ERROR)
+    st.cache_data.clear()
+    assert scale.latest_scale()["machine"] == smoke["machine"]  # saved where the page reads it
+    at = open_page("pages/4_Scale.py")
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(charts) == 6
+    assert all(c["layout"]["xaxis"]["type"] == "log" for c in charts)
+    targets = next(t.value for t in at.dataframe if "target" in t.value.columns)
+    assert targets["target"].tolist() == [t["target"] for t in smoke["targets"]]
+    assert any("Synthetic data" in shown(w.value) for w in at.warning)
+
+
+def test_the_scale_page_says_how_to_get_curves_when_there_are_none(lab_backend, monkeypatch):
+    """Before any scale benchmark the page says which command draws its curves."""
+    st.cache_data.clear()
+    monkeypatch.setattr(scale, "result_path", lambda settings=None: Path("/nonexistent/x.json"))
+    at = open_page("pages/4_Scale.py")
+    assert any("bench --scale" in shown(i.value) for i in at.info)
+    assert not at.get("plotly_chart")
