@@ -177,18 +177,20 @@ class GitHubClient:
             response = self._http.get(url, params=params)
         except httpx.TransportError as exc:
             reason = network_reason(exc, self._http.timeout.read)
-            # "from None": the httpx error holds the request, headers (and token) included.
-            raise GitHubUnavailable(
+            failure: GitHubError = GitHubUnavailable(
                 self._redact(f"GitHub API at {self._base} unreachable: {reason}; try again later")
-            ) from None
+            )
         except httpx.RequestError as exc:  # too many redirects, undecodable body
             name = type(exc).__name__
-            raise UnexpectedResponse(
-                f"GitHub's answer to GET {url} was unusable ({name})"
-            ) from None
-        if response.is_success:
-            return response
-        raise self._error(response, repo)
+            failure = UnexpectedResponse(f"GitHub's answer to GET {url} was unusable ({name})")
+        else:
+            if response.is_success:
+                return response
+            failure = self._error(response, repo)
+        # Raised outside the except clauses: no __context__. The httpx error holds the request,
+        # headers and token included, and a pickler that keeps exception chains (tblib, which
+        # Dask installs) would otherwise carry it into Prefect's persisted state.
+        raise failure
 
     def _error(self, response: httpx.Response, repo: str) -> GitHubError:
         """Return the GitHubError that matches a non-2xx answer."""

@@ -235,7 +235,7 @@ def test_both_backends_get_the_same_unmeasured_warm_up_first(monkeypatch):
     workers = {name: FakeWorker(name, calls) for name in ("tuned", "stock")}
 
     @contextmanager
-    def fake_backends(scratch, say):
+    def fake_backends(scratch, say, names=("tuned", "stock")):
         yield workers
 
     monkeypatch.setattr(run, "_backends", fake_backends)

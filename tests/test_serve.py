@@ -10,12 +10,16 @@ from tests.helpers import in_fresh_thread
 
 
 def test_serve_builds_one_deployment_per_flow(lab_backend):
-    """flows.serve defines a `lab` deployment for every flow the lab knows, described for users."""
+    """flows.serve defines a `lab` deployment for every flow the lab knows that is not a subflow,
+    described for users, and monoflow a second one on Dask (`monoflow/lab-dask`)."""
     deployments = in_fresh_thread(build_deployments)
-    assert {d.flow_name for d in deployments} == set(FLOW_ROLES) - {
-        "fetch-repo-data", "calculate-average-commits",  # subflows run inside their parent
-    }  # fmt: skip
-    assert all(d.name == "lab" and d.description for d in deployments)
+    subflows = {name for name, (_, role) in FLOW_ROLES.items() if role == "subflow"}
+    assert subflows >= {"fetch-repo-data", "calculate-average-commits", "repository-stats"}
+    assert {d.flow_name for d in deployments} == set(FLOW_ROLES) - subflows
+    assert sorted(f"{d.flow_name}/{d.name}" for d in deployments if d.name != "lab") == [
+        "monoflow/lab-dask"
+    ]
+    assert all(d.description for d in deployments)
 
 
 def test_event_triggers_are_scoped_to_the_upstream_deployment(lab_backend):

@@ -118,16 +118,20 @@ def quiet_poll(n: int, samples: int = 10, timeout_s: float = 180.0) -> dict:
         time.sleep(1.0)
         report = launch.read_launch(launch_id)
     times, calls = [], []
-    for _ in range(samples):
+    for _ in range(samples):  # only reads of a launch still running count
         with _counting_requests() as sent:
             t0 = time.perf_counter()
             report = launch.read_launch(launch_id)
-            times.append(1000 * (time.perf_counter() - t0))
+            took = 1000 * (time.perf_counter() - t0)
+        if report.done:
+            break
+        times.append(took)
         calls.append(len(sent))
         time.sleep(0.5)
     _cancel(launch_id)
-    return {"repos": n, "running": not report.done, "runs_seen": _seen(report),
-            "poll_ms": _median(times), "poll_ms_max": _max(times), "poll_calls": max(calls),
+    return {"repos": n, "running": bool(times), "samples": len(times),
+            "runs_seen": _seen(report), "poll_ms": _median(times), "poll_ms_max": _max(times),
+            "poll_calls": max(calls, default=None),
             "loadavg": [round(x, 2) for x in os.getloadavg()]}  # fmt: skip
 
 
