@@ -138,8 +138,10 @@ def test_a_github_fault_shows_its_message_retries_and_isolation(launch_page: Pag
     expect(page).to_have_url(re.compile(r"[?&]launch=[0-9a-f]{12}"), timeout=30_000)
     state = page.get_by_test_id("stMetricValue").first
     expect(state).to_have_text("Failed", timeout=RUN_TIMEOUT_MS)
-    # 1 + 2 + 1 + 2 runs: each parent fails fetching the repository; the events alert fires
-    run_states(page, {"Completed", "Failed"}, count=6)
+    # 1 + 2 + 1 + 2 runs: each parent fails fetching the repository; the events alert fires,
+    # shown as an alert, not as one more green "Completed"
+    states = run_states(page, {"Completed", "Failed", "Alert fired (Completed)"}, count=6)
+    assert states.count("Alert fired (Completed)") == 1, states
     cells = page.locator('[data-testid="stDataFrame"] td[role="gridcell"]')  # the grids' a11y
     expect(cells.filter(has_text="retried ×2: fetch_repo").first).to_be_attached()
     expect(page.get_by_text("GitHub had a server error (5xx)").first).to_be_visible()
