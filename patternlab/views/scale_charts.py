@@ -46,5 +46,9 @@ def curve_figure(curves: pd.DataFrame, column: str, title: str, unit: str) -> go
                   "dash": "dot" if str(variant).endswith(("dask", "concurrent")) else "solid"},
             hovertemplate=f"%{{x}} repositories<br>%{{y:.3g}} {unit}<extra></extra>",
         )  # fmt: skip
-    return _layout(fig, title, xaxis={"type": "log", "title": {"text": "repositories (N)"}},
-                   yaxis={"type": "log", "title": {"text": unit}}, height=340)  # fmt: skip
+    # Ticks at the measured N and at powers of ten: log axes' 2-and-5 labels crowd half a page.
+    sizes = sorted(curves["repos"].dropna().unique().tolist())
+    xaxis = {"type": "log", "title": {"text": "repositories (N)"}, "tickvals": sizes}
+    return _layout(fig, title, xaxis=xaxis, yaxis={"type": "log", "dtick": 1,
+                   "title": {"text": unit}}, height=400,
+                   legend={"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0})  # fmt: skip
