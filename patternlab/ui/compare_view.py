@@ -11,8 +11,10 @@ from patternlab.ui import fanout_view, page_setup, reads
 from patternlab.ui import runs as ui_runs
 from patternlab.views import charts
 from patternlab.views import stats as views_stats
+from patternlab.views.glossary import help_for
 
 LABEL = st.column_config.TextColumn("pattern")
+TRAIT_HELP = {t: st.column_config.TextColumn(t, help=help_for(t)) for t in views.TRAITS}
 
 
 def _show_time(items: list[views.Entry]) -> None:
@@ -37,13 +39,17 @@ def _show_time(items: list[views.Entry]) -> None:
     counts = views.counts_frame(items)
     left.plotly_chart(charts.counts_figure(counts), key="compare-counts")
     right.dataframe(
-        counts.drop(columns=["pattern"]).merge(timings[["label", "end_to_end_s"]], on="label"),
+        ui_runs.shown_numbers(
+            counts.drop(columns=["pattern"]).merge(timings[["label", "end_to_end_s"]], on="label")
+        ),
         hide_index=True,
         column_config={
             "label": LABEL,
             "flow_runs": st.column_config.NumberColumn("flow runs"),
             "task_runs": st.column_config.NumberColumn("task runs"),
-            "end_to_end_s": st.column_config.NumberColumn("end-to-end s", format="%.2f"),
+            "end_to_end_s": st.column_config.NumberColumn(
+                "end-to-end s", help=help_for("end-to-end")
+            ),
         },
     )
 
@@ -52,7 +58,11 @@ def _show_separation(items: list[views.Entry]) -> None:
     """Show observed separation next to the documented one, with mismatches flagged."""
     st.header("Separation: observed vs documented")
     frame = views.separation_frame(items)
-    st.dataframe(frame.drop(columns=["pattern"]), hide_index=True, column_config={"label": LABEL})
+    st.dataframe(
+        frame.drop(columns=["pattern"]),
+        hide_index=True,
+        column_config={"label": LABEL, **TRAIT_HELP},
+    )
     # Execution separation is observed as distinct processes, and in pool mode distinct hosts.
     st.caption(
         "Where the flows ran: hosts and processes as each flow recorded them, workers as Prefect "
@@ -92,7 +102,7 @@ def _show_stats(items: list[views.Entry], notes: list[str]) -> None:
     if description:
         st.text(description)  # GitHub's text: shown as text, never as Markdown or HTML
     st.dataframe(
-        views_stats.stats_frame(items).drop(columns=["pattern"]),
+        ui_runs.shown_numbers(views_stats.stats_frame(items).drop(columns=["pattern"])),
         hide_index=True,
         column_config={"label": LABEL},
     )
