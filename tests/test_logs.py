@@ -47,8 +47,8 @@ def test_a_failed_runs_logs_hold_its_traceback_and_no_secret(failed_monoflow):
 
 
 def test_an_unknown_run_id_is_a_clear_error(lab_backend):
-    """Text that is not a run id, or an id no run has, raises KeyError with what was asked."""
-    with pytest.raises(KeyError, match="not a flow run id"):
+    """Text that is not a run id, or an id no run has, raises LookupError with what was asked."""
+    with pytest.raises(LookupError, match="not a flow run id"):
         read_run_logs("../etc/passwd")
-    with pytest.raises(KeyError, match="no flow run"):
+    with pytest.raises(LookupError, match="No flow run"):
         read_run_logs("00000000-0000-0000-0000-000000000000")

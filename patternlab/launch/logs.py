@@ -78,17 +78,17 @@ def _traceback(lines: list[LogLine]) -> str:
 def read_run_logs(flow_run_id: str) -> RunLogs:
     """Read a flow run's state and its log lines (oldest first, paginated, secrets masked).
 
-    Raises KeyError when no flow run has this id.
+    Raises LookupError when no flow run has this id.
     """
     try:
         run_id = UUID(flow_run_id)
     except ValueError:
-        raise KeyError(f"{flow_run_id!r} is not a flow run id") from None
+        raise LookupError(f"{flow_run_id!r} is not a flow run id") from None
     with prefect_client() as client:
         try:
             run = client.read_flow_run(run_id)
         except ObjectNotFound:
-            raise KeyError(f"no flow run {flow_run_id} on this Prefect server") from None
+            raise LookupError(f"No flow run {flow_run_id} on this Prefect server") from None
         found = []
         log_filter = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id]))
         while len(found) < MAX_LINES + 1:

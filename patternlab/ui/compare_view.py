@@ -10,6 +10,7 @@ from patternlab.settings import get_settings
 from patternlab.ui import fanout_view, page_setup, reads
 from patternlab.ui import runs as ui_runs
 from patternlab.views import charts
+from patternlab.views import launches as views_launches
 from patternlab.views import stats as views_stats
 from patternlab.views.glossary import help_for
 
@@ -20,7 +21,16 @@ TRAIT_HELP = {t: st.column_config.TextColumn(t, help=help_for(t)) for t in views
 def _show_time(items: list[views.Entry]) -> None:
     """Show where each pattern's time went and how much ran."""
     st.header("Where the time goes")
-    timings = views.timings_frame(items)
+    timings, counts = views.timings_frame(items), views.counts_frame(items)
+    grouped = len(items) > views_launches.GROUP_ABOVE  # dozens of bars would not read
+    if grouped:
+        timings = views_launches.per_pattern_medians(timings)
+        counts = views_launches.per_pattern_medians(counts)
+        st.info(
+            f"{len(items)} pattern runs picked: each bar is one pattern's **median** over its "
+            "runs (each part's median, so the parts need not add up); the table gives min–max.",
+            icon=":material/functions:",
+        )
     st.plotly_chart(charts.timings_figure(timings), key="compare-timings")
     st.caption(
         "pick-up: entry run created → Pending (waiting for the runner's poll) · process start: "
@@ -36,11 +46,13 @@ def _show_time(items: list[views.Entry]) -> None:
         )
     st.header("What ran")
     left, right = st.columns(2)
-    counts = views.counts_frame(items)
     left.plotly_chart(charts.counts_figure(counts), key="compare-counts")
     right.dataframe(
         ui_runs.shown_numbers(
-            counts.drop(columns=["pattern"]).merge(timings[["label", "end_to_end_s"]], on="label")
+            counts.drop(columns=["pattern"]).merge(
+                timings[["label", "end_to_end_s", *(["min_s", "max_s"] if grouped else [])]],
+                on="label",
+            )
         ),
         hide_index=True,
         column_config={
@@ -50,6 +62,9 @@ def _show_time(items: list[views.Entry]) -> None:
             "end_to_end_s": st.column_config.NumberColumn(
                 "end-to-end s", help=help_for("end-to-end")
             ),
+            "runs": st.column_config.NumberColumn("runs", help="Pattern runs in the median"),
+            "min_s": st.column_config.NumberColumn("min s"),
+            "max_s": st.column_config.NumberColumn("max s"),
         },
     )
 

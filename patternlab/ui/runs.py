@@ -206,19 +206,32 @@ def show_history_table(rows: Sequence[HistoryRow]) -> None:
         paint_states(views.history_frame(rows)),
         hide_index=True,
         column_order=[
-            "launch",
-            "pattern",
-            "repository",
-            "source",
-            "state",
             "created",
+            "repository",
+            "patterns",
+            "pattern",
+            "drill",
+            "variant",
+            "hold s",
+            "state",
             views.END_TO_END_S,
             views.ENTRY_RUN_S,
+            "source",
             "compare",
             "prefect",
-        ],
+            "launch",
+        ],  # fmt: skip
         column_config={
             "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm:ss"),
+            "patterns": st.column_config.TextColumn(
+                "launch's patterns", help="Every pattern the launch ran (all 4, or which)"
+            ),
+            "drill": st.column_config.TextColumn(help=help_for("drill")),
+            "variant": st.column_config.TextColumn(
+                help="The deployment variant the launch was made with: the parent waits for its "
+                "child, or fires and forgets"
+            ),
+            "hold s": st.column_config.NumberColumn(help=help_for("proactive window")),
             views.END_TO_END_S: st.column_config.NumberColumn(
                 format="%.2f",
                 help="From the entry run's creation to the end of the pattern's last run "
