@@ -9,7 +9,7 @@ from patternlab.launch import LaunchReport
 from patternlab.settings import get_settings
 from patternlab.ui import fanout_view, page_setup, reads
 from patternlab.ui import runs as ui_runs
-from patternlab.views import charts
+from patternlab.views import charts, swimlanes
 from patternlab.views import launches as views_launches
 from patternlab.views import stats as views_stats
 from patternlab.views.glossary import help_for
@@ -141,6 +141,23 @@ def _show_runs(items: list[views.Entry]) -> None:
             ui_runs.show_pattern_run(e.report, now, key=f"compare-{e.launch_id}-{e.pattern}")
 
 
+def _show_spread_of_runs(reports: list[LaunchReport]) -> None:
+    """Draw one launch's patterns as swimlanes: processes, hand-offs, where a failure went."""
+    if len(reports) != 1 or reports[0].repos != 1:
+        return  # lanes of several launches, or of hundreds of runs, would not read
+    report = reports[0]
+    window = get_settings().alert_window_s
+    st.header("How the runs and a failure spread")
+    st.caption(
+        "One lane per pattern on one time axis: each run waits (grey), then runs in its state's "
+        "colour, inside a dotted box per process (a solid one per host in pool mode). Arrows: "
+        "subflow calls, run_deployment hand-offs, a Completed event an automation turned into "
+        "a run, the alert after its window (dashed line)."
+    )
+    figure = swimlanes.swimlane_figure(report, page_setup.now(), window)
+    st.plotly_chart(figure, key="compare-swimlanes")
+
+
 def show_comparison(reports: list[LaunchReport]) -> None:
     """Render the comparison of the given launches."""
     running = [r.launch_id for r in reports if not r.done]
@@ -153,6 +170,7 @@ def show_comparison(reports: list[LaunchReport]) -> None:
     st.caption(f"Repository: {views.escape_md(repos)} · {len(items)} pattern runs")
     fanout_view.show_fairness(reports, items)
     ui_runs.show_isolation(items, reports, get_settings().alert_window_s)
+    _show_spread_of_runs(reports)
     fanout_view.show_spread(items)
     _show_time(items)
     _show_separation(items)
