@@ -16,7 +16,7 @@ from datetime import datetime
 import plotly.graph_objects as go
 
 from patternlab.launch import FlowRunInfo, LaunchReport, alert_deadline
-from patternlab.views.charts import STATE_COLORS, WAITING_COLOR, pattern_color, plain, state_color
+from patternlab.views.charts import STATE_COLORS, WAITING_COLOR, plain, state_color
 from patternlab.views.labels import pattern_title
 
 FAILED = ("failed", "crashed")
@@ -71,7 +71,7 @@ def _bars(fig: go.Figure, placed: list[tuple[float, FlowRunInfo, str]], now: dat
         mode="text",
         text=[f"  {plain(r.flow)} · {plain(r.state)}" for _, r, _ in placed],
         textposition="middle right",
-        textfont={"size": FONT, "color": [pattern_color(p) for _, _, p in placed]},
+        textfont={"size": FONT},  # the theme's text colour: readable light or dark
         hovertext=[
             f"{plain(r.flow)}: {plain(r.state)}"
             + (f" ({plain(r.message)[:120]})" if r.message else "")
