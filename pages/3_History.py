@@ -8,7 +8,6 @@ import streamlit as st
 
 from patternlab import ui, views
 from patternlab.launch import DRILLS, PATTERNS
-from patternlab.ui import links
 from patternlab.ui.glossary_view import page_intro
 from patternlab.ui.runs import show_history_table
 
@@ -17,15 +16,13 @@ STATES = ["completed", "failed", "crashed", "cancelled", "running", "pending", "
 VARIANTS = ["wait", "fire-and-forget"]
 PAGE_SIZES = [25, 50, 100, 200]  # 200 is the Prefect API's largest page
 EXPORT_MAX_ROWS = 10_000
-CHOICES = {  # widget key -> (URL query name, choices; None: free text)
-    "history_pattern": ("pattern", [ALL, *PATTERNS]),
-    "history_repo": ("repo", None),
-    "history_source": ("source", [ALL, "github", "snapshot"]),
-    "history_state": ("state", [ALL, *STATES]),
-    "history_drill": ("drill", [ALL, *DRILLS]),
-    "history_variant": ("variant", [ALL, *VARIANTS]),
-    "history_size": ("rows", PAGE_SIZES),
-}
+FILTERS = [  # (widget key, label, choices); each kept in the URL under its key (bind)
+    ("history_source", "Source", [ALL, "github", "snapshot"]),
+    ("history_state", "State", [ALL, *STATES]),
+    ("history_drill", "Drill", [ALL, *DRILLS]),
+    ("history_variant", "Variant", [ALL, *VARIANTS]),
+    ("history_size", "Rows", PAGE_SIZES),
+]
 
 ui.page("History", ":material/history:")
 st.title("History")
@@ -35,23 +32,19 @@ page_intro(
     key="history_glossary",
     terms=["entry", "end-to-end", "drill"],
 )
-for refused in links.from_url("history", CHOICES):
-    st.warning(f"This link's filter {views.escape_md(refused)} is not one History knows: ignored.")
-
+# Every filter is bound to the URL (Streamlit's bind="query-params"): a copied link opens the
+# same rows in another browser; values a link gets wrong are dropped by Streamlit.
 cols = st.columns([2, 3, 2, 2, 2, 2, 1])
-widgets = [cols[0].selectbox(
-    "Pattern", CHOICES["history_pattern"][1], key="history_pattern",
+pattern = cols[0].selectbox(
+    "Pattern", [ALL, *PATTERNS], key="history_pattern", bind="query-params",
     format_func=lambda p: p if p == ALL else views.pattern_title(p),
-)]  # fmt: skip
-repo = cols[1].text_input("Repository", key="history_repo", placeholder="owner/name (any case)")
-for col, (key, label) in zip(
-    cols[2:],
-    [("history_source", "Source"), ("history_state", "State"), ("history_drill", "Drill"),
-     ("history_variant", "Variant"), ("history_size", "Rows")],
-    strict=True,
-):  # fmt: skip
-    widgets.append(col.selectbox(label, CHOICES[key][1], key=key))
-pattern, (source, state, drill, variant, size) = widgets[0], widgets[1:]
+)  # fmt: skip
+repo = cols[1].text_input("Repository", key="history_repo", placeholder="owner/name (any case)",
+                          bind="query-params")  # fmt: skip
+source, state, drill, variant, size = (
+    col.selectbox(label, choices, key=key, bind="query-params")
+    for col, (key, label, choices) in zip(cols[2:], FILTERS, strict=True)
+)
 filters = {
     "pattern": None if pattern == ALL else pattern,
     "repo": repo.strip() or None,
@@ -60,11 +53,6 @@ filters = {
     "drill": None if drill == ALL else drill,
     "variant": None if variant == ALL else variant,
 }
-links.to_url(
-    {"pattern": pattern, "repo": repo.strip(), "source": source, "state": state, "drill": drill,
-     "variant": variant, "rows": size},
-    {"pattern": ALL, "source": ALL, "state": ALL, "drill": ALL, "variant": ALL, "rows": 25},
-)  # fmt: skip
 # One pager per filter set: changing a filter starts again at page 1, with no state to reset.
 pager = "history_page-" + "-".join(str(v) for v in [*filters.values(), size])
 number = st.session_state.get(pager, 1)

@@ -116,7 +116,7 @@ def test_history_filters_csv_and_links_that_reproduce_the_view(page: Page, brows
     """History filters by drill and any-case repository from its URL, exports the new columns
     with absolute Compare links; a link opens the same view in a fresh browser; an unknown id
     gets a message."""
-    page.goto(f"{streamlit_app.url}/History?drill=child&repo=PREFECTHQ/Prefect")
+    page.goto(f"{streamlit_app.url}/History?history_drill=child&history_repo=PREFECTHQ/Prefect")
     table = page.get_by_test_id("stDataFrame").first
     expect(table).to_be_visible(timeout=60_000)
     expect(page.get_by_text(re.compile(r"^\d+ runs match"))).to_be_visible()
@@ -138,7 +138,7 @@ def test_history_filters_csv_and_links_that_reproduce_the_view(page: Page, brows
     expect(other.get_by_test_id("stPlotlyChart").first.locator(".main-svg").first).to_be_visible(
         timeout=60_000
     )
-    other.goto(f"{streamlit_app.url}/History?drill=child")
+    other.goto(f"{streamlit_app.url}/History?history_drill=child")
     expect(other.get_by_role("combobox", name="Drill")).to_contain_text("child", timeout=60_000)
     other.goto(f"{streamlit_app.url}/Compare?launch=ffffffffffff")
     expect(other.get_by_text("No launch ffffffffffff on this Prefect server")).to_be_visible(
