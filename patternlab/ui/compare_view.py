@@ -10,6 +10,7 @@ from patternlab.settings import get_settings
 from patternlab.ui import fanout_view, page_setup, reads
 from patternlab.ui import runs as ui_runs
 from patternlab.views import charts, swimlanes
+from patternlab.views import failures as views_failures
 from patternlab.views import launches as views_launches
 from patternlab.views import stats as views_stats
 from patternlab.views.glossary import help_for
@@ -170,9 +171,13 @@ def show_comparison(reports: list[LaunchReport]) -> None:
     st.caption(f"Repository: {views.escape_md(repos)} · {len(items)} pattern runs")
     fanout_view.show_fairness(reports, items)
     ui_runs.show_isolation(items, reports, get_settings().alert_window_s)
-    _show_spread_of_runs(reports)
+    failure = any(views_failures.shows_isolation(r) for r in reports)
+    if failure:  # where the failure went, right under what each pattern did about it
+        _show_spread_of_runs(reports)
     fanout_view.show_spread(items)
     _show_time(items)
+    if not failure:
+        _show_spread_of_runs(reports)
     _show_separation(items)
     if any(e.report.aggregate for e in items):
         fanout_view.show_aggregates_of(items)
