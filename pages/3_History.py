@@ -34,7 +34,7 @@ page_intro(
 )
 # Every filter is bound to the URL (Streamlit's bind="query-params"): a copied link opens the
 # same rows in another browser; values a link gets wrong are dropped by Streamlit.
-cols = st.columns([2, 3, 2, 2, 2, 2, 1])
+cols = st.columns([2, 3, 2, 2, 2, 2, 1.4])
 pattern = cols[0].selectbox(
     "Pattern", [ALL, *PATTERNS], key="history_pattern", bind="query-params",
     format_func=lambda p: p if p == ALL else views.pattern_title(p),

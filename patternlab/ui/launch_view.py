@@ -65,7 +65,7 @@ def show_launch(report: LaunchReport) -> None:
     """Render a launch: summary, the live lanes, each pattern's run tree, statistics."""
     when = now()
     notices = list(dict.fromkeys([*report.notices, *reads.launch_notices(report.launch_id)]))
-    head, link = st.columns([4, 1], vertical_alignment="bottom")
+    head, link = st.columns([2, 1], vertical_alignment="bottom")
     head.subheader(f"Launch `{report.launch_id}` · {views.escape_md(report.repo)}")
     logs_view.show_launch_link(report.launch_id, link)
     cols = st.columns(4)

@@ -63,7 +63,8 @@ def show_run_logs(report: PatternReport, *, key: str) -> None:
                    + (" (cut: the Prefect UI has them all)" if logs.truncated else ""))  # fmt: skip
         if logs.traceback:
             st.markdown("**Traceback**")
-            st.code(logs.traceback, language=None, wrap_lines=True)  # text: never Markdown/HTML
+            # Code text: never Markdown or HTML; a scroll box, not a page of frames.
+            st.code(logs.traceback, language=None, wrap_lines=True, height=320)
         elif logs.message:
             st.code(logs.message, language=None, wrap_lines=True)
         st.code(_log_text(logs) or "(no log lines)", language=None, height=300)
@@ -72,7 +73,7 @@ def show_run_logs(report: PatternReport, *, key: str) -> None:
 def show_launch_link(launch_id: str, where: Any = st) -> None:
     """Link to the whole launch in Prefect's UI: every run filtered by the launch's tag."""
     where.link_button(
-        "Open the whole launch in Prefect",
+        "Whole launch in Prefect",
         launch.launch_ui_url(launch_id),
         icon=":material/open_in_new:",
         help="Prefect's runs list, filtered by this launch's tag: every flow run it made.",

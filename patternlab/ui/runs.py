@@ -216,9 +216,9 @@ def show_history_table(rows: Sequence[HistoryRow]) -> None:
             "state",
             views.END_TO_END_S,
             views.ENTRY_RUN_S,
-            "source",
             "compare",
             "prefect",
+            "source",
             "launch",
         ],  # fmt: skip
         column_config={

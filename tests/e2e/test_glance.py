@@ -84,7 +84,7 @@ def test_a_drill_reads_as_a_story_with_logs_swimlanes_and_the_glossary(page: Pag
     """A drill: one summary, its failed run's traceback on demand, the glossary one click away;
     Compare draws the swimlanes with the alert deadline and the cross-event arrow."""
     page.goto(f"{streamlit_app.url}/Launch?launch={drill}")
-    story = page.get_by_test_id("stAlert").filter(has_text="Failure drill")
+    story = page.get_by_test_id("stAlert").filter(has_text="The failures below are on purpose")
     expect(story).to_be_visible(timeout=60_000)
     expect(story).to_contain_text("Flow of subflows: parent failed: its child's failure reached it")
     story.screenshot(path=str(ARTIFACTS / "glance-drill-story.png"))
@@ -97,8 +97,8 @@ def test_a_drill_reads_as_a_story_with_logs_swimlanes_and_the_glossary(page: Pag
     logs.screenshot(path=str(ARTIFACTS / "glance-logs.png"))
 
     page.get_by_role("button", name="Glossary").click()
-    popover = page.get_by_test_id("stPopoverBody")
-    expect(popover.get_by_text("Awareness separation", exact=False)).to_be_visible()
+    popover = page.get_by_role("dialog", name="Glossary")
+    expect(popover.get_by_text("started by a Prefect automation")).to_be_visible()
     popover.screenshot(path=str(ARTIFACTS / "glance-glossary.png"))
     page.keyboard.press("Escape")
 
@@ -139,7 +139,7 @@ def test_history_filters_csv_and_links_that_reproduce_the_view(page: Page, brows
         timeout=60_000
     )
     other.goto(f"{streamlit_app.url}/History?history_drill=child")
-    expect(other.get_by_role("combobox", name="Drill")).to_contain_text("child", timeout=60_000)
+    expect(other.get_by_role("combobox", name="Drill")).to_have_value("child", timeout=60_000)
     other.goto(f"{streamlit_app.url}/Compare?launch=ffffffffffff")
     expect(other.get_by_text("No launch ffffffffffff on this Prefect server")).to_be_visible(
         timeout=60_000
