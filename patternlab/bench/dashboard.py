@@ -66,32 +66,6 @@ def _first_run(port: int, timeout_s: float) -> dict[str, Any]:
                 return {"finished": msg.script_finished, "exceptions": exceptions}
 
 
-def open_session(port: int) -> Any:
-    """Open a websocket session with the app, as a browser tab does (a context manager)."""
-    from websockets.sync.client import connect
-
-    url = f"ws://{HOST}:{port}/_stcore/stream"
-    return connect(url, subprotocols=["streamlit"], max_size=None, open_timeout=10)
-
-
-def request_page(ws: Any, page: str, query: str, timeout_s: float = 60.0) -> float:
-    """Ask a session for a page (its URL name and query); return seconds until its script run
-    finished (a fragment's own reruns finish with another status and are not counted)."""
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-    request = BackMsg()
-    request.rerun_script.query_string = query
-    request.rerun_script.page_name = page
-    started = time.monotonic()
-    ws.send(request.SerializeToString())
-    while True:
-        msg = ForwardMsg()
-        msg.ParseFromString(ws.recv(timeout=max(started + timeout_s - time.monotonic(), 0.1)))
-        if msg.WhichOneof("type") == "script_finished" and msg.script_finished == 0:
-            return round(time.monotonic() - started, 2)
-
-
 def start_app(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, dict[str, Any]]:
     """Start `streamlit run app.py` and time it to health and to a finished first script run."""
     port = free_port()
