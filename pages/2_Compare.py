@@ -58,10 +58,10 @@ if not chosen:
     )
     st.page_link("pages/3_History.py", label="Find launches in History", icon=":material/history:")
     st.stop()
-if len(chosen) == 1:
-    show_launch_link(chosen[0])
 reads = [ui.try_read_report(i) for i in chosen]
 found = [r for r, _ in reads if r is not None]
+if len(found) == 1 == len(chosen):  # a known launch: every run of it in Prefect's UI
+    show_launch_link(found[0].launch_id)
 for _, error in reads:
     if error is not None:
         ui.show_error(error)
