@@ -46,6 +46,7 @@ _LAZY = {
     "read_launch": "readback",
     "list_launches": "history", "list_all_launches": "history",
     "build_workload": "workload", "Workload": "workload", "InvalidWorkload": "workload",
+    "read_run_logs": "logs", "launch_ui_url": "logs", "RunLogs": "logs", "LogLine": "logs",
 }  # fmt: skip
 
 __all__ = [

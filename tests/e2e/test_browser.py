@@ -91,16 +91,16 @@ def test_launch_all_four_watch_them_complete_and_compare(launch_page: Page):
 
     page.get_by_text("Compare these patterns side by side").click()
     expect(page).to_have_url(re.compile(r"/Compare\?launch="), timeout=30_000)
-    charts = page.get_by_test_id("stPlotlyChart")
+    charts = page.get_by_test_id("stPlotlyChart")  # timings, counts, swimlanes, statistics
     expect(charts.first.locator(".main-svg").first).to_be_visible(timeout=30_000)
-    expect(charts.nth(3).locator(".main-svg").first).to_be_visible(timeout=30_000)
+    expect(charts.nth(4).locator(".main-svg").first).to_be_visible(timeout=30_000)
     timings = charts.first
     for title in TITLES:  # the stacked-time chart's x axis names all four patterns
         expect(timings.locator("g.xtick text", has_text=title)).to_be_visible()
     counts = charts.nth(1)
     for title in TITLES:  # the counts chart's legend has one entry per pattern
         expect(counts.locator("g.legend text", has_text=title)).to_be_visible()
-    assert charts.count() == 4
+    assert charts.count() == 5
     shoot(page, "compare")
 
 
