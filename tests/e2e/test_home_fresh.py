@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -70,8 +71,8 @@ def test_home_on_a_fresh_home_shows_the_patterns_at_once_then_a_working_launch(
     expect(page.get_by_text("Embedded backend up")).to_be_visible()
     shoot(page, "home-ready")
     ready.click()
-    wait_for(lambda: "launch=" in page.url, timeout=60, what="the launch id in the Launch URL")
-    expect(page.get_by_role("heading", name="Launch")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/Launch\?launch=\w+"), timeout=60_000)
+    expect(page.get_by_role("heading", name="Launch", exact=True)).to_be_visible()
     expect(page.get_by_text("Monoflow").first).to_be_visible(timeout=60_000)
     load = Path("/proc/loadavg").read_text().split()[:3]
     record("fresh_home_patterns_visible_s", round(patterns_s, 2))
