@@ -74,8 +74,13 @@ def test_the_cli_emits_the_event_and_reports_the_run_it_started(lab_backend):
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads(done.stdout)
     assert report["launch_id"].startswith("emit-")
-    assert report["patterns"][0]["flow_runs"][0]["parameters"]["repo"] == REPO
-    assert report["patterns"][0]["flow_runs"][0]["created_by"] == "automation"
+    assert report["repo"] == REPO
+    [run] = report["patterns"][0]["flow_runs"]
+    assert (run["flow"], run["created_by"], run["state"]) == (
+        "events-downstream",
+        "automation",
+        "Completed",
+    )
     assert TEST_TOKEN not in done.stdout + done.stderr
 
 
