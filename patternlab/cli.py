@@ -275,8 +275,6 @@ def _report(args: argparse.Namespace) -> int:
     except LookupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.html:
-        return cli_demo.write_html(report, args.html)
     if args.json:
         print(json.dumps(report.model_dump(mode="json"), indent=2))
     else:

@@ -25,7 +25,6 @@ NAVIGATION = (  # the sidebar's links: Streamlit's own would call the entry page
     ("pages/2_Compare.py", "Compare", ":material/bar_chart:"),
     ("pages/3_History.py", "History", ":material/history:"),
     ("pages/4_Scale.py", "Scale", ":material/trending_up:"),
-    ("pages/5_Tour.py", "Tour", ":material/tour:"),
 )
 
 
