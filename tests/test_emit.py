@@ -90,3 +90,28 @@ def test_emit_refuses_a_bad_repository_with_exit_2():
     assert done.returncode == 2
     assert "error:" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_launch_page_button_emits_like_the_cli(lab_backend):
+    """The Launch page's "Emit the event" button posts the event and watches the run it starts."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("pages/1_Launch.py").run()
+    at.text_input(key="launch_repo").set_value(REPO)
+    at.radio(key="launch_source").set_value("snapshot")
+    at.button(key="launch_emit").click().run()
+    assert not at.exception
+    assert not at.error, [e.value for e in at.error]
+    launch_id = at.query_params["launch"]
+    launch_id = launch_id[0] if isinstance(launch_id, list) else launch_id
+    assert launch_id.startswith("emit-")
+
+    def finished():
+        report = read_launch(launch_id)
+        return report if report.done else None
+
+    report = wait_for(finished, timeout=120, interval=0.5, what="the emitted run to finish")
+    assert report.repo == REPO
+    assert report.patterns[0].flow_runs[0].created_by == "automation"
