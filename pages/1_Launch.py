@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from patternlab import ui
+from patternlab.ui.emit_panel import emit_panel
 from patternlab.ui.glossary_view import page_intro
 from patternlab.ui.launch_panel import draw_form
 from patternlab.ui.launch_view import watch_launch
@@ -24,6 +25,7 @@ if current and st.query_params.get("launch") != current:
 
 with st.expander("New launch", icon=":material/tune:", expanded=not current):
     launch_id = draw_form()
+emit_panel()  # the event-triggered downstream, started by a custom event with no upstream
 if launch_id:
     # In the URL, not only in the session: a reload or a shared link re-attaches.
     st.query_params["launch"] = st.session_state[LAST] = launch_id

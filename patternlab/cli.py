@@ -1,4 +1,4 @@
-"""Command line: `python -m patternlab launch | backend up|status|down | bench`."""
+"""Command line: `python -m patternlab launch | report | emit | backend up|status|down | bench`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from patternlab import cli_demo
 from patternlab.launch import DRILLS, HOST_FAULTS, PATTERNS, LaunchReport, PatternReport
 
 if TYPE_CHECKING:
@@ -78,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     read = sub.add_parser("report", help="read a launch back from Prefect and print its report")
     read.add_argument("launch_id", help="the id `launch` printed")
     read.add_argument("--json", action="store_true", help="print the report as JSON")
+    cli_demo.add_emit_command(sub)
     backend = sub.add_parser("backend", help="manage the embedded Prefect backend")
     backend.add_argument("action", choices=["up", "status", "down"])
     bench = sub.add_parser("bench", help="benchmark the patterns: plain, stock Prefect, tuned lab")
@@ -313,7 +315,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from patternlab.backend import BackendConfigError, BackendError
 
     try:
-        commands = {"launch": _launch, "backend": _backend, "bench": _bench, "report": _report}
+        commands = {"launch": _launch, "backend": _backend, "bench": _bench, "report": _report,
+                    "emit": lambda a: cli_demo.emit(a, _print_report)}  # fmt: skip
         return commands[args.command](args)
     except BackendConfigError as exc:  # a setting the lab refuses: nothing was started
         print(f"error: {exc}", file=sys.stderr)

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from flows.catalog import (
     CHILD_DEPLOYMENT,
     ENTRY_DEPLOYMENTS,
+    ENTRY_TAG,
     MONOFLOW_DASK_DEPLOYMENT,
     PATTERNS,
     TAGS,
@@ -34,7 +35,6 @@ __all__ = ["MAX_CHILD_LIMIT", "MAX_REPEAT", "ORDERS", "LaunchPlan", "Order"]  # 
 
 LAUNCH_VARIANT = "launch-variant"  # the deployment variant the launch was made with (History)
 REPO_ANY_CASE = "repo-ci"  # the repository lower-cased: History matches it without regard to case
-ENTRY_TAG = "lab-entry"  # one run per pattern and round: the one History lists
 FANOUT_MARK = "-n"  # a launch id of several repositories ends "-n<N>": readers know at once
 Step = list[tuple[str, int]]  # (pattern, round) pairs started together
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pandas as pd
 
@@ -149,7 +149,8 @@ def alert_deadlines(report: LaunchReport, window_s: float) -> list[tuple[str, da
         deadline = alert_deadline(p.flow_runs, window_s) if p.pattern == "events" else None
         if deadline is not None:
             label = f"alert window ends ({window_s:g} s after the upstream started)"
-            marks.append((label, deadline))
+            # A plain datetime: Prefect's DateTime subclass is not JSON to plotly's orjson.
+            marks.append((label, datetime.fromtimestamp(deadline.timestamp(), tz=UTC)))
     return marks
 
 
