@@ -92,6 +92,17 @@ def test_a_launch_that_did_not_complete_loses_no_runs_and_its_note_says_so():
     assert "at most 12 flow runs at once" in note
 
 
+def test_a_runner_limit_above_the_peak_is_not_named_as_the_bound():
+    """12 events runs at once under a runner limit of 5: the limit did not bound them."""
+    points = scale_report.curves([_row("events", 32, 56.4, 64, peak=12)])
+    note = scale_report.saturation(points, {"runner_process_limit": 5, "cpus": 2})["events"]
+    assert "limit of 5" not in note
+    assert "at most 12 flow runs at once" in note
+    at_limit = scale_report.curves([_row("events", 32, 56.4, 64, peak=5)])
+    note = scale_report.saturation(at_limit, {"runner_process_limit": 5, "cpus": 2})["events"]
+    assert "at most 5 flow runs at once (the runner's limit of 5 processes)" in note
+
+
 def test_one_flow_run_at_once_is_singular():
     """A peak of one reads "1 flow run at once"."""
     points = scale_report.curves([_row("events", 8, 9.0, 16, peak=1)])

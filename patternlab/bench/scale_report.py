@@ -136,7 +136,6 @@ def format_table(result: dict[str, Any]) -> str:
 def saturation(points: list[dict], limits: dict[str, Any]) -> dict[str, str]:
     """Say, per variant at its largest N, what bounds it (from what ran, and the known limits)."""
     limit, cpus = limits.get("runner_process_limit"), limits.get("cpus", "?")
-    runner = f"the runner's limit of {limit} processes" if limit else "the runner has no limit"
     notes = {}
     for variant in dict.fromkeys(p["variant"] for p in points):
         mine = [p for p in points if p["variant"] == variant]
@@ -147,6 +146,9 @@ def saturation(points: list[dict], limits: dict[str, Any]) -> dict[str, str]:
         per = last["api_calls"] / n if last["api_calls"] else 0
         calls = f"{per:.0f} API requests per repository"
         at_once = f"at most {peak} flow run{'s' * (peak != 1)} at once"
+        # The runner's limit is the bound only where the peak is at it (above: it was not in force).
+        runner = (f" (the runner's limit of {limit} processes)" if limit and peak == limit
+                  else "" if limit else " (the runner has no limit)")  # fmt: skip
         why = {
             "monoflow threads": "one flow process: its 8 threads share one core (Python's GIL), "
             "and the work and Prefect's per-task cost are CPU",
@@ -159,7 +161,7 @@ def saturation(points: list[dict], limits: dict[str, Any]) -> dict[str, str]:
             "deployments limit 4": f"{at_once}: the child deployment's "
             f"concurrency limit of 4, plus the parent; each child is a process start and {calls} "
             "(runs over the limit are refused a slot and retried every second)",
-            "events": f"{at_once} ({runner}): each repository is two "
+            "events": f"{at_once}{runner}: each repository is two "
             f"process starts and an automation, {calls}, on {cpus} cores",
         }.get(variant, at_once)
         notes[variant] = _unfinished(mine) + f"{rate}; {why}"
