@@ -57,7 +57,7 @@ def launch_page(page: Page, streamlit_app: App) -> Page:
     """Open the Launch page and wait until it is usable (backend checked, form drawn)."""
     page.goto(f"{streamlit_app.url}/Launch")
     expect(page.get_by_role("button", name="Launch")).to_be_visible(timeout=60_000)
-    expect(page.get_by_text("Prefect server")).to_be_visible()
+    expect(page.get_by_test_id("stSidebar").get_by_text("Prefect server")).to_be_visible()
     record(
         "streamlit_run_to_usable_launch_page_s", round(time.monotonic() - streamlit_app.started, 2)
     )
