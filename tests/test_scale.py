@@ -82,6 +82,22 @@ def test_sizes_are_sorted_and_unique():
     assert scale.parse_sizes("32,1,8,8") == [1, 8, 32]
 
 
+def test_a_failed_scale_run_keeps_the_backends_logs(tmp_path):
+    """When a run does not complete, the server, runner and worker logs are copied out."""
+    scratch = tmp_path / "scratch"
+    (scratch / "home" / "logs").mkdir(parents=True)
+    (scratch / "home" / "logs" / "server.log").write_text("GET /api/health 200\n")
+    (scratch / "worker.log").write_text("worker says\n")
+    said: list[str] = []
+    kept = scale.keep_logs(scratch, tmp_path / "bench", said.append)
+    assert kept is not None
+    assert (Path(kept) / "server.log").read_text() == "GET /api/health 200\n"
+    assert (Path(kept) / "worker.log").read_text() == "worker says\n"
+    assert kept in said[-1]
+    assert scale.keep_logs(tmp_path / "missing", tmp_path / "bench", said.append) is None
+    assert "could not keep" in said[-1]
+
+
 @pytest.fixture(scope="module")
 def smoke(lab_backend) -> dict:
     """Run `python -m patternlab bench --scale 1,2 --json` (its own backend; the lab's home)."""

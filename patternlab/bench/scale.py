@@ -72,7 +72,7 @@ def run_scale(
     started, load_before = time.monotonic(), os.getloadavg()
     scratch = Path(tempfile.mkdtemp(prefix="patternlab-scale-"))
     settings = _settings(scratch / "home")
-    worker = None
+    worker, kept, ok = None, None, False
     try:
         # The server logs each request it answers: the count of a run's API calls.
         worker = Worker(
@@ -85,16 +85,33 @@ def run_scale(
         rows = _runs(worker, sizes, chosen, repeat, say)
         say(f"dashboard: polls of a running {sizes[-1]}-repository launch (lightly loaded)…")
         quiet = worker.ask("quiet_poll", n=sizes[-1])
+        ok = all(r["completed"] for r in rows)
     finally:
         if worker is not None:
             worker.close()
         stop_backend(settings)
+        if not ok:  # a run that did not complete, or a failed step: keep what the backend logged
+            kept = keep_logs(scratch, result_path().parent, say)
         shutil.rmtree(scratch, ignore_errors=True)
     machine = {"loadavg_before": [round(x, 2) for x in load_before], "sizes": sizes,
-               "repeat": repeat, "took_s": round(time.monotonic() - started, 1)}  # fmt: skip
+               "repeat": repeat, "took_s": round(time.monotonic() - started, 1),
+               "logs_kept": kept}  # fmt: skip
     result = assemble(rows, quiet, limits, machine)
     _save(result)
     return result
+
+
+def keep_logs(scratch: Path, into: Path, say: Progress) -> str | None:
+    """Copy the benchmark backend's logs (server, runner, worker) where a failure can be read."""
+    target = into / f"scale-logs-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    try:
+        shutil.copytree(scratch / "home" / "logs", target)
+        shutil.copy2(scratch / "worker.log", target / "worker.log")
+    except OSError as exc:
+        say(f"could not keep the logs of the runs that did not complete: {exc}")
+        return None
+    say(f"a run did not complete: the backend's logs are kept in {target}")
+    return str(target)
 
 
 def assemble(

@@ -7,8 +7,9 @@ A poll of a running fan-out never reads its runs one by one (a 128-repository la
    the events pattern takes two: upstream runs, then the runs its automation started);
 3. `POST /ui/task_runs/count`: counts by state of the running step's task runs (Prefect's
    stand-ins for subflows and child deployments excluded).
-So 3 calls (4 for the events pattern; while its automation is due, one more per 200 of the runs
-it created, and one for the last upstream's end; in "all at once" order, 1 + 1 per running
+So 3 calls (4 for the events pattern; once every upstream and every tagged run is final, one
+more per 200 of the downstream runs its automation created, and, while it is due, one for the
+last upstream's end; in "all at once" order, 1 + 1 per running
 pattern + 1). Earlier steps are over (the lab starts a step only then).
 Once the last step is over, the launch is read run by run: flow runs, task-run counts and the
 artifacts, 200 a call.
@@ -133,18 +134,24 @@ def _progress(
     ups = _counts(client, launch_id, lead, _flows_of("events", ("entry",)))
     downs = _counts(client, launch_id, lead, _flows_of("events", ("triggered", "alert")))
     runs = {s: ups.get(s, 0) + downs.get(s, 0) for s in {*ups, *downs}}
-    over = sum(ups.values()) >= n and not _unfinished(runs)
-    if over and sum(downs.values()) < ups.get("completed", 0):  # the automation is due
-        # Its runs tag themselves when they start: count those created but not started yet.
-        if _created_downstream(client, launch_id, lead) >= ups.get("completed", 0):
-            return False, Progress(expected_runs=expected, runs=runs)
-        over = (now - _last_end(client, launch_id, lead)).total_seconds() > TRIGGER_GRACE_S
-    return over, Progress(expected_runs=expected, runs=runs)
+    progress = Progress(expected_runs=expected, runs=runs)
+    if sum(ups.values()) < n or _unfinished(runs):
+        return False, progress
+    # The tagged counts cannot tell: alert runs count among them, and a downstream run tags
+    # itself only once it starts. So look at the downstream deployment's runs themselves.
+    downstream = _downstream_runs(client, launch_id, lead)
+    if any(r.state is None or r.state.type.value not in FINAL for r in downstream):
+        return False, progress  # created by the automation, not over yet (or not started)
+    if len(downstream) >= ups.get("completed", 0):
+        return True, progress
+    # The automation is due: wait for it, up to the grace after the last upstream's end.
+    over = (now - _last_end(client, launch_id, lead)).total_seconds() > TRIGGER_GRACE_S
+    return over, progress
 
 
-def _created_downstream(client: SyncPrefectClient, launch_id: str, lead: Any) -> int:
-    """Count the downstream runs the automation created for this step, started or not (one call
-    per 200; only while the automation is due)."""
+def _downstream_runs(client: SyncPrefectClient, launch_id: str, lead: Any) -> list[Any]:
+    """Read the downstream runs the automation created for this step, started or not (one call
+    per 200; only once every upstream and every tagged run is final)."""
     window = FlowRunFilterExpectedStartTime(after_=lead.created - timedelta(seconds=1))
     by_deployment = DeploymentFilter(
         id=DeploymentFilterId(any_=[deployment_id(deployment_name(EVENTS_DOWNSTREAM))])
@@ -152,7 +159,7 @@ def _created_downstream(client: SyncPrefectClient, launch_id: str, lead: Any) ->
     runs = paged(lambda o: client.read_flow_runs(
         flow_run_filter=FlowRunFilter(expected_start_time=window),
         deployment_filter=by_deployment, limit=PAGE, offset=o))  # fmt: skip
-    return sum(1 for r in runs if (r.parameters or {}).get("launch") == launch_tag(launch_id))
+    return [r for r in runs if (r.parameters or {}).get("launch") == launch_tag(launch_id)]
 
 
 def _unfinished(runs: dict[str, int]) -> int:
