@@ -36,6 +36,9 @@ for left, right in zip(scale.CURVES[::2], scale.CURVES[1::2], strict=True):
     for col, (column, title, unit) in zip(cols, (left, right), strict=True):
         figure = scale_charts.curve_figure(curves, column, title, unit)
         col.plotly_chart(figure, key=f"scale-{column}")
+left_out = scale.left_out(curves)
+if left_out:  # a log axis cannot draw them; an unfinished launch is no measurement
+    st.caption("Not drawn: " + views.escape_md("; ".join(left_out)) + ".")
 
 st.header("Where each pattern saturates")
 for variant, note in result.get("saturation", {}).items():

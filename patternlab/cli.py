@@ -163,6 +163,11 @@ def _print_aggregate(p: PatternReport) -> None:
           f"{a.top_by_stars[0].repo if a.top_by_stars else '-'} [{a.source_note}]")  # fmt: skip
 
 
+def _seconds(value: float | None) -> str:
+    """Format seconds for the text report; "-" when not measured (e.g. a fan-out's hand-off)."""
+    return "-" if value is None else f"{value}s"
+
+
 def _print_report(report: LaunchReport) -> None:
     """Print a human-readable report."""
     where = f"pool {report.pool}" if report.pool else "serve"
@@ -176,11 +181,12 @@ def _print_report(report: LaunchReport) -> None:
     for p in report.patterns:
         t, s = p.timings, p.separation
         name = p.pattern + (f" #{p.round + 1}" if report.repeat > 1 else "")
+        s_ = _seconds
         print(f"\n{name:<12} {p.state:<10} runs {len(p.flow_runs)}  tasks {p.task_runs}"
-              f"  hosts {p.hosts}  processes {p.processes}  end-to-end {t.end_to_end_s}s"
-              f"  queue {t.queue_s}s (pick-up {t.pickup_s}s, process start {t.process_start_s}s)"
-              f"  hand-off {t.handoff_s}s  held {t.held_s}s  work {t.work_s}s"
-              f"  overhead {t.overhead_s}s")  # fmt: skip
+              f"  hosts {p.hosts}  processes {p.processes}  end-to-end {s_(t.end_to_end_s)}"
+              f"  queue {s_(t.queue_s)} (pick-up {s_(t.pickup_s)}, process start "
+              f"{s_(t.process_start_s)})  hand-off {s_(t.handoff_s)}  held {s_(t.held_s)}"
+              f"  work {s_(t.work_s)}  overhead {s_(t.overhead_s)}")  # fmt: skip
         print(f"  separation: conceptual={s.conceptual} execution={s.execution} "
               f"awareness={s.awareness}" + (f"  alert: {p.alert}" if p.alert else ""))  # fmt: skip
         if p.stats:

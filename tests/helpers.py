@@ -222,6 +222,8 @@ def in_fresh_thread(fn, *args, **kwargs):
 
 # --- a pool-mode backend, driven through the CLI ---------------------------------------------
 
+ONE_REPO = ("--repo", "PrefectHQ/prefect")
+
 
 class PoolBackend:
     """A pool-mode embedded backend in its own home: the CLI and the API with its environment."""
@@ -246,10 +248,12 @@ class PoolBackend:
             capture_output=True, text=True, timeout=timeout,
         )  # fmt: skip
 
-    def launch(self, *args: str, timeout: float = 240) -> dict[str, Any]:
+    def launch(
+        self, *args: str, timeout: float = 240, workload: tuple[str, ...] = ONE_REPO
+    ) -> dict[str, Any]:
         """Launch with `--json` and return the report (fail the test on a bad exit)."""
-        done = self.cli("launch", "--repo", "PrefectHQ/prefect", "--source", "snapshot",
-                        "--json", *args, timeout=timeout)  # fmt: skip
+        done = self.cli("launch", *workload, "--source", "snapshot", "--json", *args,
+                        timeout=timeout)  # fmt: skip
         assert done.stdout, done.stderr[-3000:]
         return json.loads(done.stdout)
 

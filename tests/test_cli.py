@@ -114,3 +114,19 @@ def test_a_fanout_launch_reports_the_aggregate(lab_backend):
     assert aggregate["repositories"] == 3
     assert aggregate["synthetic"] is True
     assert "Synthetic" in aggregate["source_note"]
+
+
+def test_the_text_report_shows_an_unknown_figure_as_a_dash(capsys):
+    """A timing not measured (a fan-out's hand-off) prints as "-", never as "Nones"."""
+    from patternlab.cli import _print_report
+    from tests.helpers import build_report
+
+    report = build_report(patterns=["deployments"])
+    report.patterns[0].timings.handoff_s = None
+    report.patterns[0].timings.pickup_s = None
+    _print_report(report)
+    out = capsys.readouterr().out
+    assert "None" not in out
+    assert "hand-off -  " in out
+    assert "(pick-up -, process start -)" in out
+    assert "end-to-end 10.0s" in out

@@ -41,3 +41,13 @@ def test_launch_page_run_tree_names_host_and_process(deployments_launch):
     tree = at.dataframe[0].value
     pids = {r.pid for r in deployments_launch.patterns[0].flow_runs}
     assert set(tree["process"]) == {f"{HOST} · pid {pid}" for pid in pids}
+
+
+def test_a_run_trees_caption_says_one_process_in_the_singular():
+    """Under a run tree, one run and one process read in the singular, two in the plural."""
+    from patternlab.ui.runs import _caption
+    from tests.helpers import build_pattern
+
+    assert _caption(build_pattern("monoflow", 0)).startswith("1 flow run · 2 task runs · ")
+    assert "· 1 host / 1 process ·" in _caption(build_pattern("monoflow", 0)) + " ·"
+    assert "· 1 host / 2 processes" in _caption(build_pattern("deployments", 2))

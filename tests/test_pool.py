@@ -60,6 +60,62 @@ def test_execution_separation_is_observed_on_the_pool(pool_launch):
         assert by_pattern[pattern]["processes"] == 2
 
 
+FANOUT_N = 3
+FANOUT = ("--owner", "patternlab-synthetic", "--limit", str(FANOUT_N))
+
+
+@pytest.fixture(scope="module")
+def pool_fanout(pool_backend: PoolBackend) -> dict:
+    """Launch all four patterns over three synthetic repositories on the pool, monoflow on Dask."""
+    return pool_backend.launch("--pattern", "all", "--runner", "dask", "--child-limit", "2",
+                               workload=FANOUT, timeout=600)  # fmt: skip
+
+
+def test_every_fanout_completes_on_the_pools_workers(pool_fanout):
+    """Over three repositories every pattern completes; each run a worker started names one."""
+    assert (pool_fanout["execution"], pool_fanout["repos"]) == ("pool", FANOUT_N)
+    assert pool_fanout["done"]
+    assert pool_fanout["synthetic"]
+    for p in pool_fanout["patterns"]:
+        assert p["state"] == "Completed", (p["pattern"], p["errors"])
+        assert p["aggregate"]["repositories"] == FANOUT_N, p["pattern"]
+        assert p["aggregate"]["missing"] == []
+        for run in p["flow_runs"]:
+            if run["role"] in STARTED_BY_A_WORKER:
+                assert run["worker"] in WORKERS, run
+                assert run["work_pool"] == "lab-process", run
+
+
+def test_the_deployments_and_events_fanouts_spread_over_worker_processes(pool_fanout):
+    """One child per repository and one triggered run per upstream, each in a process of its own."""
+    by_pattern = {p["pattern"]: p for p in pool_fanout["patterns"]}
+    deployments, events = by_pattern["deployments"], by_pattern["events"]
+    children = [r for r in deployments["flow_runs"] if r["role"] == "deployment-child"]
+    assert len(children) == FANOUT_N
+    assert deployments["concurrency_limit"] == 2
+    assert deployments["processes"] == 1 + FANOUT_N
+    triggered = [r for r in events["flow_runs"] if r["role"] == "triggered"]
+    assert len(triggered) == FANOUT_N
+    assert all(r["created_by"] == "automation" for r in triggered)
+    assert len({s["repo"] for s in events["repo_stats"]}) == FANOUT_N
+    assert events["processes"] == 2 * FANOUT_N
+    for p in (deployments, events):
+        assert p["separation"]["execution"] is True
+        assert p["hosts"] == 1
+
+
+def test_monoflow_on_dask_runs_from_the_pools_dask_deployment(pool_backend, pool_fanout):
+    """Monoflow's Dask variant is deployment monoflow/lab-dask on the pool, run by a worker."""
+    monoflow = next(p for p in pool_fanout["patterns"] if p["pattern"] == "monoflow")
+    assert monoflow["variant"] == "dask"
+    (entry,) = monoflow["flow_runs"]
+    assert entry["worker"] in WORKERS
+    run = pool_backend.api("GET", f"/flow_runs/{entry['id']}")
+    deployment = pool_backend.api("GET", f"/deployments/{run['deployment_id']}")
+    assert (deployment["name"], deployment["work_pool_name"]) == ("lab-dask", "lab-process")
+    assert monoflow["task_runs"] == FANOUT_N + 1  # one mapped task per repository, one publish
+
+
 def test_backend_status_shows_the_pool_and_its_workers(pool_backend):
     """`backend status` says pool mode, names the pool and lists both workers alive."""
     done = pool_backend.cli("backend", "status")

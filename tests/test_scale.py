@@ -70,6 +70,69 @@ def test_saturation_notes_name_the_measured_peak_and_the_limit():
     assert "10 API requests per repository" in note["deployments limit 4"]
 
 
+def _unfinished(variant: str, n: int, flow_runs: int) -> dict:
+    """Return the row of a run that was still going at the benchmark's deadline."""
+    return _row(variant, n, 0.0, flow_runs) | {
+        "completed": False, "state": "Running", "end_to_end_s": None, "processes": 0,
+        "wall_s": 150.6,
+    }  # fmt: skip
+
+
+def test_a_launch_that_did_not_complete_loses_no_runs_and_its_note_says_so():
+    """Runs of an unfinished launch are not read yet, not lost; its note says it did not end."""
+    points = scale_report.curves([_row("events", 32, 56.4, 64, peak=12),
+                                  _unfinished("events", 128, 1)])  # fmt: skip
+    assert [p["lost_runs"] for p in points] == [0, None]
+    found = {t["target"]: t for t in scale_report.targets(points, {"repos": 128})}
+    assert found["128 repositories: launches that did not complete"]["value"] == 1
+    assert found["128 repositories: runs lost"]["value"] is None  # none of them completed
+    note = scale_report.saturation(points, {"runner_process_limit": None, "cpus": 2})["events"]
+    assert note.startswith("did not complete at N=128 (Running after 150.6 s); ")
+    assert "0.6 repositories/s at N=32" in note
+    assert "at most 12 flow runs at once" in note
+
+
+def test_a_runner_limit_above_the_peak_is_not_named_as_the_bound():
+    """12 events runs at once under a runner limit of 5: the limit did not bound them."""
+    points = scale_report.curves([_row("events", 32, 56.4, 64, peak=12)])
+    note = scale_report.saturation(points, {"runner_process_limit": 5, "cpus": 2})["events"]
+    assert "limit of 5" not in note
+    assert "at most 12 flow runs at once" in note
+    at_limit = scale_report.curves([_row("events", 32, 56.4, 64, peak=5)])
+    note = scale_report.saturation(at_limit, {"runner_process_limit": 5, "cpus": 2})["events"]
+    assert "at most 5 flow runs at once (the runner's limit of 5 processes)" in note
+
+
+def test_one_flow_run_at_once_is_singular():
+    """A peak of one reads "1 flow run at once"."""
+    points = scale_report.curves([_row("events", 8, 9.0, 16, peak=1)])
+    note = scale_report.saturation(points, {"runner_process_limit": None, "cpus": 2})["events"]
+    assert "at most 1 flow run at once" in note
+
+
+def test_the_curves_draw_only_finished_points_on_log_axes_and_say_what_they_leave_out():
+    """An unfinished launch and a marginal cost <= 0 cannot be drawn on a log axis: the axes
+    stay logarithmic, and the notes name each point left out and why."""
+    from patternlab.views import scale as views_scale
+    from patternlab.views import scale_charts
+
+    rows = [_row("monoflow threads", 1, 1.8, 1), _row("monoflow threads", 8, 1.3, 1),
+            _row("events", 8, 12.7, 16), _unfinished("events", 128, 1)]  # fmt: skip
+    result = {"curves": scale_report.curves(rows)}
+    curves = views_scale.curves_frame(result)
+    for column, title, unit in views_scale.CURVES:
+        figure = scale_charts.curve_figure(curves, column, title, unit)
+        assert figure.layout.xaxis.type == "log"
+        assert figure.layout.yaxis.type == "log", column
+        events = next((t for t in figure.data if t.name == "events"), None)
+        assert events is None or list(events.x) == [8], column
+    notes = views_scale.left_out(curves)
+    assert "events at N=128: did not complete (0 of 1 runs)" in notes
+    assert (
+        "monoflow threads at N=8: marginal cost of one more repository -71.4 ms per repository"
+    ) in notes
+
+
 @pytest.mark.parametrize("text", ["0,8", "1,300", "a,b", ""])
 def test_bad_sizes_are_refused(text):
     """Sizes are whole numbers from 1 to 256."""

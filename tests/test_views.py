@@ -400,6 +400,16 @@ def test_the_timeline_marks_the_alert_windows_end():
     assert fig.layout.annotations[0].text == "alert window ends (10 s after the upstream started)"
 
 
+def test_the_alert_marks_label_sits_inside_the_plot_clear_of_the_legend():
+    """The legend sits on top of the timeline at the right; the mark's label hangs below it."""
+    report = build_report(patterns=["events"])
+    marks = views.alert_deadlines(report, 10)
+    fig = charts.timeline_figure(views.timeline_frame(report), T0, marks)
+    assert (fig.layout.legend.yanchor, fig.layout.legend.y) == ("bottom", 1.0)
+    (label,) = fig.layout.annotations
+    assert (label.yref, label.y, label.yanchor) == ("paper", 1, "top")
+
+
 def test_a_launch_with_a_failed_pattern_says_failed_before_its_last_run():
     """A launch whose outcome is settled (a pattern failed) says so while runs are still due."""
     report = build_report(patterns=["events"])

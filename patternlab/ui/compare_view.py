@@ -21,7 +21,8 @@ def _show_time(items: list[views.Entry]) -> None:
     timings = views.timings_frame(items)
     st.plotly_chart(charts.timings_figure(timings), key="compare-timings")
     st.caption(
-        "pick-up: entry run created → Pending (waiting for the runner's poll) · process start: "
+        "pick-up: entry run created → Pending (waiting for the runner's poll, or a worker's in "
+        "pool mode) · process start: "
         "Pending → Running (the flow's process and engine; split from the queue once the launch "
         "is over) · hand-off: deployment child or triggered run created → Running · held on "
         "purpose: the events upstream's hold · work: HTTP and arithmetic measured inside the "

@@ -91,8 +91,9 @@ def show_errors(report: PatternReport) -> None:
 
 def _caption(report: PatternReport) -> str:
     """Sum a pattern's runs up in one line."""
-    caption = f"{len(report.flow_runs)} flow runs · {report.task_runs} task runs · "
-    caption += f"{report.hosts} host{'s' * (report.hosts != 1)} / {report.processes} processes"
+    flows, tasks = len(report.flow_runs), report.task_runs
+    caption = f"{flows} flow run{'s' * (flows != 1)} · {tasks} task run{'s' * (tasks != 1)} · "
+    caption += views.where_label(report)
     retries = sum(len(r.retried_tasks) for r in report.flow_runs)
     caption += f" · {retries} task retries" if retries else ""
     return caption + (f" · variant: {report.variant}" if report.variant else "")

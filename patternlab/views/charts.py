@@ -152,8 +152,9 @@ def timeline_figure(
             yref="paper",
             line={"color": STATE_COLORS["alert"], "dash": "dash", "width": 1.5},
         )
+        # Inside the plot, under its top edge: above it is where the legend sits.
         fig.add_annotation(x=at, y=1, yref="paper", text=plain(label), showarrow=False,
-                           xanchor="left", yanchor="bottom", font={"size": 10,
+                           xanchor="left", yanchor="top", font={"size": 10,
                            "color": STATE_COLORS["alert"]})  # fmt: skip
     # A square in the pattern's colour ties each row to its pattern, as in every other chart.
     rows = [

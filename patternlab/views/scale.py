@@ -25,6 +25,24 @@ def curves_frame(result: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(result.get("curves", []), columns=CURVE_COLUMNS)
 
 
+def drawable(curves: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Return the points a log axis can draw: launches that completed, values above zero."""
+    known = curves.dropna(subset=[column])
+    return known[(known["completed"] > 0) & (known[column] > 0)]
+
+
+def left_out(curves: pd.DataFrame) -> list[str]:
+    """Say which points the curves leave out, and why (unfinished, or <= 0 on a log axis)."""
+    notes = [f"{r.variant} at N={r.repos}: did not complete ({r.completed} of {r.runs} runs)"
+             for r in curves.itertuples() if r.completed == 0]  # fmt: skip
+    for column, title, unit in CURVES:
+        finished = curves[curves["completed"] > 0].dropna(subset=[column])
+        for r in finished[finished[column] <= 0].itertuples():
+            notes.append(f"{r.variant} at N={r.repos}: {title.lower()} "
+                         f"{getattr(r, column):g} {unit}")  # fmt: skip
+    return notes
+
+
 def targets_frame(result: dict[str, Any]) -> pd.DataFrame:
     """Return the targets: what, the measured value, the limit, met or not."""
     rows = [{"target": t["target"], "value": t["value"], "limit": t["limit"],

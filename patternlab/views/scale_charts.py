@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from patternlab.views.charts import _layout, pattern_color, plain
+from patternlab.views.scale import drawable
 
 
 def spread_figure(spread: pd.DataFrame) -> go.Figure:
@@ -33,8 +34,10 @@ def spread_figure(spread: pd.DataFrame) -> go.Figure:
 def curve_figure(curves: pd.DataFrame, column: str, title: str, unit: str) -> go.Figure:
     """Draw one measure against the number of repositories, one line per pattern, log axes."""
     fig = go.Figure()
+    # Log axes on both sides, always: what they cannot draw is named under the charts
+    # (views.scale.left_out), not drawn as a measurement nor turned into a linear axis.
     for (variant, pattern), part in curves.groupby(["variant", "pattern"], sort=False):
-        part = part.dropna(subset=[column])
+        part = drawable(part, column)
         if part.empty:
             continue
         fig.add_scatter(
@@ -43,7 +46,9 @@ def curve_figure(curves: pd.DataFrame, column: str, title: str, unit: str) -> go
                   "dash": "dot" if str(variant).endswith(("dask", "concurrent")) else "solid"},
             hovertemplate=f"%{{x}} repositories<br>%{{y:.3g}} {unit}<extra></extra>",
         )  # fmt: skip
-    values = curves[column].dropna()
-    y_type = "log" if len(values) and (values > 0).all() else "linear"  # a log axis drops <= 0
-    return _layout(fig, title, xaxis={"type": "log", "title": {"text": "repositories (N)"}},
-                   yaxis={"type": y_type, "title": {"text": unit}}, height=340)  # fmt: skip
+    # Ticks at the measured N and at powers of ten: log axes' 2-and-5 labels crowd half a page.
+    sizes = sorted(curves["repos"].dropna().unique().tolist())
+    xaxis = {"type": "log", "title": {"text": "repositories (N)"}, "tickvals": sizes}
+    return _layout(fig, title, xaxis=xaxis, yaxis={"type": "log", "dtick": 1,
+                   "title": {"text": unit}}, height=400,
+                   legend={"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0})  # fmt: skip

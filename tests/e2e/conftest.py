@@ -51,15 +51,12 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1440, "height": 3400}}
 
 
-@pytest.fixture(scope="session")
-def streamlit_app(lab_backend) -> App:
-    """Start `streamlit run app.py` on a free port against the started backend; stop it after."""
+def _serve_app(env: dict[str, str], log_name: str):
+    """Run `streamlit run app.py` on a free port with `env`; yield the App, then stop it."""
     port = free_port()
-    # The app must find the lab's embedded backend itself (same home and port), as a user's would:
-    # without PREFECT_API_URL it is in embedded mode and reuses the running backend.
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "streamlit-e2e.log", "wb")  # noqa: SIM115 - closed after the process
+    log_path = ARTIFACTS / log_name
+    log = open(log_path, "wb")  # noqa: SIM115 - closed after the process
     started = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
@@ -77,7 +74,7 @@ def streamlit_app(lab_backend) -> App:
 
     try:
         wait_for(healthy, timeout=60, interval=0.2, what="streamlit to answer its health check")
-        assert proc.poll() is None, (ARTIFACTS / "streamlit-e2e.log").read_text()
+        assert proc.poll() is None, log_path.read_text()
         yield App(url=url, started=started)
     finally:
         proc.terminate()
@@ -87,3 +84,20 @@ def streamlit_app(lab_backend) -> App:
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def streamlit_app(lab_backend) -> App:
+    """Start `streamlit run app.py` on a free port against the started backend; stop it after."""
+    # The app must find the lab's embedded backend itself (same home and port), as a user's would:
+    # without PREFECT_API_URL it is in embedded mode and reuses the running backend.
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    yield from _serve_app(env, "streamlit-e2e.log")
+
+
+@pytest.fixture(scope="session")
+def pool_app(pool_backend) -> App:
+    """Start a second `streamlit run app.py` against the session's pool-mode backend."""
+    # The pool backend's own environment (home, port, PATTERNLAB_EXECUTION=pool): the app finds
+    # that backend running and reuses it, as a user's app in pool mode would.
+    yield from _serve_app(dict(pool_backend.env), "streamlit-e2e-pool.log")
