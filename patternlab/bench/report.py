@@ -40,24 +40,24 @@ def _median(rows: list[dict], pattern: str, backend: str, key: str) -> float | N
     return value["median"] if value else None
 
 
-def ratios(rows: list[dict]) -> dict[str, float | None]:
-    """Return, per pattern, median end-to-end on stock divided by median on tuned."""
+def backend_ratios(rows: list[dict], backend: str, base: str = "tuned") -> dict[str, float | None]:
+    """Return, per pattern, median end-to-end on `backend` divided by median on `base`."""
     out: dict[str, float | None] = {}
     for pattern in PATTERNS:
-        stock = _median(rows, pattern, "stock", "end_to_end_s")
-        tuned = _median(rows, pattern, "tuned", "end_to_end_s")
-        out[pattern] = round(stock / tuned, 2) if stock and tuned else None
+        over = _median(rows, pattern, backend, "end_to_end_s")
+        under = _median(rows, pattern, base, "end_to_end_s")
+        out[pattern] = round(over / under, 2) if over and under else None
     return out
+
+
+def ratios(rows: list[dict]) -> dict[str, float | None]:
+    """Return, per pattern, median end-to-end on stock divided by median on tuned."""
+    return backend_ratios(rows, "stock")
 
 
 def pool_ratios(rows: list[dict]) -> dict[str, float | None]:
     """Return, per pattern, median end-to-end on the pool divided by median on the tuned runner."""
-    out: dict[str, float | None] = {}
-    for pattern in PATTERNS:
-        pool = _median(rows, pattern, "pool", "end_to_end_s")
-        tuned = _median(rows, pattern, "tuned", "end_to_end_s")
-        out[pattern] = round(pool / tuned, 2) if pool and tuned else None
-    return out
+    return backend_ratios(rows, "pool")
 
 
 def _worst_task_call(rows: list[dict]) -> float | None:

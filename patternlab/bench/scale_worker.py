@@ -10,7 +10,6 @@ python -m patternlab.bench.scale_worker
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import statistics
@@ -27,7 +26,7 @@ from flows.catalog import launch_tag
 from flows.snapshot_synthetic import SYNTHETIC_OWNER
 from patternlab import backend, launch
 from patternlab.backend import prefect_client
-from patternlab.bench.worker import RETRY_PATTERN, _counting_requests, up
+from patternlab.bench.worker import RETRY_PATTERN, _counting_requests, main, up
 from patternlab.launch import LaunchReport
 from patternlab.launch.readback import PAGE, paged
 from patternlab.settings import get_settings
@@ -190,20 +189,5 @@ OPS: dict[str, Callable[..., Any]] = {"up": up, "run": run, "quiet_poll": quiet_
                                       "limits": limits}  # fmt: skip
 
 
-def main() -> int:
-    """Answer requests (one JSON object per line) until stdin closes."""
-    replies = os.fdopen(os.dup(1), "w", buffering=1)
-    os.dup2(2, 1)  # whatever else prints (Prefect, warnings) must not corrupt the replies
-    sys.stdout = sys.stderr
-    for line in sys.stdin:
-        request = json.loads(line)
-        try:
-            reply = {"ok": True, "result": OPS[request["op"]](**request.get("args", {}))}
-        except Exception as exc:  # noqa: BLE001 - reported to the benchmark, which says so
-            reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-        replies.write(json.dumps(reply, default=str) + "\n")
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(OPS))  # the benchmark worker's request loop, with these operations

@@ -274,15 +274,16 @@ OPS: dict[str, Callable[..., dict[str, Any]]] = {
 }  # fmt: skip
 
 
-def main() -> int:
-    """Answer requests (one JSON object per line) until stdin closes."""
+def main(ops: dict[str, Callable[..., Any]] | None = None) -> int:
+    """Answer requests (one JSON object per line) with `ops` (these OPS) until stdin closes."""
+    ops = ops or OPS
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # whatever else prints (Prefect, warnings) must not corrupt the replies
     sys.stdout = sys.stderr
     for line in sys.stdin:
         request = json.loads(line)
         try:
-            reply = {"ok": True, "result": OPS[request["op"]](**request.get("args", {}))}
+            reply = {"ok": True, "result": ops[request["op"]](**request.get("args", {}))}
         except Exception as exc:  # noqa: BLE001 - reported to the benchmark, which says so
             reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
         replies.write(json.dumps(reply, default=str) + "\n")

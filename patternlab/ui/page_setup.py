@@ -33,9 +33,15 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+# The browser tab's icon: an emoji, which Streamlit draws as an inline SVG. A ":material/...:"
+# page icon would make the browser fetch it from a font CDN: the lab contacts no other host.
+TAB_ICONS = {"Home": "🧪", "Launch": "🚀", "Compare": "📊", "History": "🕘", "Scale": "📈"}
+
+
 def page(title: str, icon: str) -> backend.BackendStatus:
     """Set up a page: config, a running backend (or a clear stop), and the sidebar."""
-    st.set_page_config(page_title=f"{title} · Pattern Lab", page_icon=icon, layout="wide")
+    tab_icon = TAB_ICONS.get(title, TAB_ICONS["Home"])
+    st.set_page_config(page_title=f"{title} · Pattern Lab", page_icon=tab_icon, layout="wide")
     share_secret_token()
     show_navigation()  # first: the links work even when the page stops for a missing backend
     status = require_backend()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -177,7 +178,12 @@ def test_history_lists_past_launches(page: Page, streamlit_app: App):
 
 
 def test_home_shows_the_patterns_and_backend(page: Page, streamlit_app: App):
-    """Home draws the four run-tree diagrams and says the backend is up."""
+    """Home draws the four run-tree diagrams and says the backend is up; the browser asks no
+    host but the lab's for anything (no font or icon CDN), on Home and on Launch."""
+    hosts: set[str] = set()
+    page.on("request", lambda r: hosts.add(urlsplit(r.url).hostname or urlsplit(r.url).scheme))
+    page.goto(f"{streamlit_app.url}/Launch")
+    expect(page.get_by_role("button", name="Launch")).to_be_visible(timeout=60_000)
     page.goto(streamlit_app.url)
     expect(page.get_by_text("Embedded backend up")).to_be_visible(timeout=60_000)
     diagrams = page.get_by_test_id("stGraphVizChart")
@@ -186,6 +192,7 @@ def test_home_shows_the_patterns_and_backend(page: Page, streamlit_app: App):
     expect(table.filter(has_text="Monoflow").first).to_be_attached(timeout=30_000)
     expect(page.locator(STALE)).to_have_count(0, timeout=30_000)
     shoot(page, "home")
+    assert hosts <= {"127.0.0.1", "data", "blob"}, hosts
 
 
 def test_the_scale_page_draws_six_curves(page: Page, streamlit_app: App):
