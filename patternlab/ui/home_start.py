@@ -12,7 +12,7 @@ import streamlit as st
 
 from patternlab import backend, views
 from patternlab.backend import BackgroundStart, is_ready, last_start, start_in_background
-from patternlab.ui.page_setup import share_secret_token, show_navigation, show_sidebar
+from patternlab.ui.page_setup import TAB_ICONS, share_secret_token, show_navigation, show_sidebar
 from patternlab.ui.reads import snapshot_repos, start_launch
 
 POLL_S = 1.0  # how often the progress fragment looks at the background start
@@ -21,7 +21,8 @@ QUICK_PATTERNS = ["monoflow", "subflows", "deployments", "events"]
 
 def page_at_once(title: str, icon: str) -> None:
     """Set a page up without touching the backend: config, token, navigation."""
-    st.set_page_config(page_title=f"{title} · Pattern Lab", page_icon=icon, layout="wide")
+    tab_icon = TAB_ICONS.get(title, TAB_ICONS["Home"])  # an emoji: no icon fetched from a CDN
+    st.set_page_config(page_title=f"{title} · Pattern Lab", page_icon=tab_icon, layout="wide")
     share_secret_token()
     show_navigation()
 

@@ -38,7 +38,10 @@ def _show_stats(report: LaunchReport) -> None:
 
 
 def _show_story(report: LaunchReport, when: datetime) -> None:
-    """Say what Prefect is doing for runs not yet running, and what a drill did, in sentences."""
+    """Say what Prefect is doing for runs not yet running, and what a drill did, in sentences.
+
+    Drawn into a container that is always there, so the sentences coming and going between two
+    ticks never move the live lanes below them (a moved chart is redrawn from blank)."""
     settings = get_settings()
     waiting = views_story.waiting_story(
         report, when, execution=report.execution, poll_s=settings.runner_poll_s
@@ -73,8 +76,10 @@ def show_launch(report: LaunchReport) -> None:
     cols[1].metric("Elapsed", f"{views.elapsed_s(report, when) or 0:.1f} s")
     cols[2].metric("Flow runs", sum(len(p.flow_runs) for p in report.patterns))
     cols[3].metric("Task runs", glossary.number(sum(p.task_runs for p in report.patterns)))
-    _show_story(report, when)
-    _show_timeline(report, when)  # the live lanes first: where the eye is after Launch
+    with st.container():
+        _show_story(report, when)
+    with st.container():
+        _show_timeline(report, when)  # the live lanes first: where the eye is after Launch
     if report.repos > 1 or len(report.patterns) > 1:
         fanout_view.show_workload(report)
     runs.show_host_fault(report)
