@@ -9,6 +9,7 @@ from patternlab.ui import backend_panel
 from patternlab.ui.compare_view import live_comparison, show_comparison
 from patternlab.ui.glossary_view import page_intro
 from patternlab.ui.logs_view import show_launch_link
+from patternlab.ui.report_download import report_download
 
 ui.page("Compare", ":material/bar_chart:")
 st.title("Compare")
@@ -68,6 +69,7 @@ for _, error in reads:
 if any(backend_panel.is_backend_down(error) for _, error in reads):
     backend_panel.stop_until_backend_answers()
 if all(r.done for r in found):
+    report_download(found, key="compare")
     show_comparison(found)
 else:
     live_comparison(chosen)

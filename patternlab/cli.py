@@ -78,7 +78,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     read = sub.add_parser("report", help="read a launch back from Prefect and print its report")
     read.add_argument("launch_id", help="the id `launch` printed")
-    read.add_argument("--json", action="store_true", help="print the report as JSON")
+    shape = read.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print the report as JSON")
+    shape.add_argument("--html", metavar="FILE",
+                       help="write one self-contained HTML file (opens offline)")  # fmt: skip
     cli_demo.add_emit_command(sub)
     backend = sub.add_parser("backend", help="manage the embedded Prefect backend")
     backend.add_argument("action", choices=["up", "status", "down"])
@@ -281,6 +284,8 @@ def _report(args: argparse.Namespace) -> int:
     except LookupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.html:
+        return cli_demo.write_html(report, args.html)
     if args.json:
         print(json.dumps(report.model_dump(mode="json"), indent=2))
     else:

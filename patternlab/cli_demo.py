@@ -1,4 +1,4 @@
-"""Command line for the demo: `emit --repo R` (the custom event)."""
+"""Command line for the demo: `emit --repo R` (the custom event) and `report ID --html FILE`."""
 
 from __future__ import annotations
 
@@ -60,3 +60,27 @@ def emit(args: argparse.Namespace, print_report: Callable[[LaunchReport], None])
     else:
         print_report(report)
     return EXIT_OK if report.done and all(p.state == "Completed" for p in report.patterns) else 1
+
+
+def write_html(report: LaunchReport, path: str) -> int:
+    """Write a launch's self-contained HTML report to `path`; exit 2 when it cannot be written."""
+    from pathlib import Path
+
+    from patternlab.views.report_html import build_html_report, report_facts
+
+    target = Path(path)
+    if target.is_dir() or not target.parent.is_dir():
+        print(f"error: cannot write {path}: no such folder, or it is a folder", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    partial = target.with_name(f".{target.name}.partial")  # renamed when whole: never half a file
+    try:
+        partial.write_text(build_html_report([report], report_facts()), encoding="utf-8")
+        partial.replace(target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        print(f"error: cannot write {path}: {exc.strerror}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"wrote {path} ({target.stat().st_size // 1024} KiB)", file=sys.stderr)
+    if not report.done:
+        print("note: the launch is still running; the report shows it so far", file=sys.stderr)
+    return EXIT_OK
