@@ -100,6 +100,10 @@ def _parser() -> argparse.ArgumentParser:
         help="instead: each pattern over 1..256 synthetic repositories, e.g. 1,8,32,128",
     )  # fmt: skip
     bench.add_argument("--variants", help="with --scale: which (comma-separated; default all)")
+    bench.add_argument(
+        "--pages", action="store_true",
+        help="instead: page switches and Compare's first render, idle and while a launch runs",
+    )  # fmt: skip
     return parser
 
 
@@ -119,6 +123,12 @@ def _bench(args: argparse.Namespace) -> int:
     say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     if args.scale is not None:
         return _bench_scale(args, say)
+    if args.pages:
+        from patternlab.bench.pages import run_pages
+
+        result = run_pages(args.repeat or 3, args.repo, progress=say)
+        print(json.dumps(result, indent=2, default=str))
+        return EXIT_OK
     args.repeat = args.repeat or 5
     try:
         result = bench.run_bench(args.repeat, args.repo, backends=backends, progress=say)

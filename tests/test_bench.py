@@ -219,11 +219,14 @@ def test_warm_and_cold_starts_are_the_median_of_three_samples(monkeypatch, tmp_p
     )
     monkeypatch.setattr(dashboard, "stop_app", lambda proc: None)
     monkeypatch.setattr(dashboard, "resident_mb", lambda pid, s: {"rss_mb": 800.0})
+    ready = iter([30.0, 21.0, 25.0])  # the backend a fresh home's Home started, ready to launch
+    monkeypatch.setattr(dashboard, "time_until_ready", lambda s, started: next(ready))
     monkeypatch.setattr(run, "stop_backend", lambda s: [])
     workers = {"tuned": FakeWorker("tuned", [])}
     out = run._dashboard(workers, "o/r", tmp_path, 3, lambda line: None)
     assert (out["warm_start_s"], out["warm"]["samples"]) == (4.0, [3.0, 9.0, 4.0])
     assert (out["cold_start_s"], out["cold"]["samples"]) == (15.0, [20.0, 12.0, 15.0])
+    assert out["cold_launch_ready_s"] == 25.0
     assert out["rss_mb"] == 800.0
     cold_homes = started[3:]
     assert len(set(cold_homes)) == 3  # every cold start on a home of its own

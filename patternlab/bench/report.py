@@ -91,8 +91,10 @@ TARGETS: tuple[Check, ...] = (
     ("dashboard: API calls per poll", lambda r: r["dashboard"].get("poll_api_calls"), "<=", 3),
     ("dashboard: streamlit run to a usable page, backend up (s)",
      lambda r: r["dashboard"].get("warm_start_s"), "<=", 3),
-    ("dashboard: streamlit run to a usable page, fresh home (s)",
-     lambda r: r["dashboard"].get("cold_start_s"), "<=", 12),
+    ("dashboard: fresh home, streamlit run to Home's patterns (s)",
+     lambda r: r["dashboard"].get("cold_start_s"), "<=", 3),
+    ("dashboard: fresh home, streamlit run to a working Launch button (s)",
+     lambda r: r["dashboard"].get("cold_launch_ready_s"), "<=", 12),
     ("dashboard: app + database + server + runner RSS (MB)",
      lambda r: r["dashboard"].get("rss_mb"), "<=", 900),
     ("pool: deployment child created -> Running (s)",
@@ -226,7 +228,8 @@ def format_table(result: dict[str, Any]) -> str:
     memory_error = (d.get("memory") or {}).get("error")
     lines.append(f"dashboard: poll {d.get('poll_ms')} ms / {d.get('poll_api_calls')} API calls; "
                  f"warm start {d.get('warm_start_s')} s (median of {warm}); cold start "
-                 f"{d.get('cold_start_s')} s (median of {cold}); RSS {d.get('rss_mb')} MB "
+                 f"{d.get('cold_start_s')} s to the patterns (median of {cold}), "
+                 f"{d.get('cold_launch_ready_s')} s to a working Launch; RSS {d.get('rss_mb')} MB "
                  f"(PSS {pss} MB)" + (f"; memory not measured: {memory_error}"
                                       if memory_error else ""))  # fmt: skip
     for name, config in result.get("backends", {}).items():

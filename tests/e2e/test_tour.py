@@ -22,6 +22,9 @@ def test_every_tour_step_shows_its_runs_and_the_tour_ends_on_the_card(
     waits: dict[str, float] = {}
     for n, step in enumerate(STEPS, 1):
         expect(page.get_by_role("heading", name=f"{n}. {step.title}")).to_be_visible(timeout=60_000)
+        # The previous step's elements stay (dimmed) until this step's script run is over: its
+        # "Backed by launch" must not be taken for this step's.
+        expect(page.locator(STALE)).to_have_count(0, timeout=30_000)
         run = page.get_by_role("button", name="Run this step")
         backed = page.get_by_text("Backed by launch")
         started = time.monotonic()
