@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from patternlab import ui, views
+from patternlab import ui
 from patternlab.settings import get_settings
 from patternlab.ui import reads, tour_view
 from patternlab.views.tour import STEPS
@@ -65,7 +65,8 @@ if launch_id is None:
 
 report, _ = reads.try_read_report(launch_id)
 if report is not None and report.done:
-    st.success(f"Backed by launch `{views.escape_md(launch_id)}`.", icon=":material/verified:")
+    shown = launch_id.replace("`", "'")  # in a code span: markdown escapes would show as "\"
+    st.success(f"Backed by launch `{shown}`.", icon=":material/verified:")
     tour_view.show_evidence(step, report)
     if st.button("Replay this step", icon=":material/replay:", key="tour_replay"):
         tour_view.run_step(step)

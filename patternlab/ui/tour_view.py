@@ -112,7 +112,7 @@ def show_card(reports: dict[str, LaunchReport]) -> None:
     if card.empty:
         st.info("Run the first four steps: the card is built from their measured runs.")
         return
-    st.dataframe(card, hide_index=True)
+    st.table(card.set_index("pattern"))  # a table wraps "use it when" instead of cutting it
     st.caption(
         "Seconds and processes are what these runs paid, on this machine, one pattern at a "
         "time; separation is what was observed; containment is from the failure drill."
