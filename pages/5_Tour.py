@@ -7,10 +7,15 @@ import streamlit as st
 from patternlab import ui
 from patternlab.settings import get_settings
 from patternlab.ui import reads, tour_view
+from patternlab.ui.glossary_view import page_intro
 from patternlab.views.tour import STEPS
 
 ui.page("Tour", ":material/tour:")
 st.title("Guided tour")
+page_intro(
+    "Walk an audience through the four patterns, one step at a time, on real runs.",
+    key="tour_glossary",
+)
 st.caption(
     "Seven steps, each backed by real runs on this Prefect server (launched by the step, or a "
     "recent launch reused), then a card that sets what each pattern cost against what it "

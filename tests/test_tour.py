@@ -53,3 +53,13 @@ def test_the_closing_card_sets_cost_against_separation_and_containment():
     assert card.loc["Monoflow", "contains a child failure"] == "no"
     assert card.loc["Flow of deployments", "contains a child failure"] == "yes"
     assert card.loc["Flow of subflows", "end-to-end s, hold excluded"] == 11.0
+
+
+def test_a_held_upstream_is_said_apart_from_what_the_pattern_cost():
+    """The events step's sentence says how much of end-to-end was the deliberate hold."""
+    report = build_report(patterns=["events"])
+    report.patterns[0].timings.held_s = 12.0
+    line = tour.evidence(STEPS["subflows"], build_report(), window_s=10)[0]
+    assert "on purpose" not in line  # nothing held: nothing said
+    held = tour._pattern_line(report.patterns[0])
+    assert "(12.0 s of it the upstream held on purpose)" in held, held

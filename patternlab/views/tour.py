@@ -128,6 +128,8 @@ def _pattern_line(p: PatternReport) -> str:
         f"process{'es' * (procs != 1)} on {hosts} host{'s' * (hosts != 1)}, "
         f"{p.task_runs} task runs, end-to-end {_seconds(p.timings.end_to_end_s)}"
     )
+    if p.timings.held_s:  # a deliberate wait is not what the pattern costs
+        line += f" ({_seconds(p.timings.held_s)} of it the upstream held on purpose)"
     if automated:
         line += f"; {automated} started by an automation no code names"
     if p.timings.handoff_s:

@@ -16,7 +16,7 @@ from tests.e2e.conftest import ARTIFACTS, App
 
 SMALL = {"width": 1280, "height": 720}  # a projector
 RUN_TIMEOUT_MS = 240_000
-PAGES = ["", "Launch", "Compare", "History"]
+PAGES = ["", "Launch", "Compare", "History", "Scale", "Tour"]
 
 
 def shoot(page: Page, name: str) -> None:
@@ -168,6 +168,8 @@ def test_no_horizontal_scroll_at_1280x720(small: Page, streamlit_app, drill, pat
     small.wait_for_load_state("networkidle")
     expect(small.locator('[data-stale="true"]')).to_have_count(0, timeout=30_000)
     assert no_horizontal_scroll(small), path
+    if path:  # every page but Home (whose title says it) has its purpose and the glossary
+        expect(small.get_by_role("button", name="Glossary")).to_be_visible()
     shoot(small, f"glance-1280-{path or 'home'}")
 
 
