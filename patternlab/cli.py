@@ -90,6 +90,8 @@ def _parser() -> argparse.ArgumentParser:
         "--repeat", type=int, default=None, help="runs per pattern and backend (5; --scale: 1)"
     )
     bench.add_argument("--repo", default="PrefectHQ/prefect", help="repository in the snapshot")
+    bench.add_argument("--concurrent", type=int, default=20, metavar="N",
+                       help="launches at once in the concurrency check (default 20)")  # fmt: skip
     bench.add_argument("--json", action="store_true", help="print the result as JSON")
     choices = "plain, stock, tuned, pool (the tuned lab's deployments run by 2 workers)"
     bench.add_argument(
@@ -114,6 +116,9 @@ def _bench(args: argparse.Namespace) -> int:
     if args.repeat is not None and args.repeat < 1:
         print("error: --repeat must be at least 1", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if not 1 <= args.concurrent <= 50:
+        print("error: --concurrent must be from 1 to 50", file=sys.stderr)
+        return EXIT_BAD_INPUT
     backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
     unknown = sorted(set(backends) - {"plain", "stock", "tuned", "pool"})
     if unknown or not backends:
@@ -131,7 +136,8 @@ def _bench(args: argparse.Namespace) -> int:
         return EXIT_OK
     args.repeat = args.repeat or 5
     try:
-        result = bench.run_bench(args.repeat, args.repo, backends=backends, progress=say)
+        result = bench.run_bench(args.repeat, args.repo, concurrent_n=args.concurrent,
+                                 backends=backends, progress=say)  # fmt: skip
     except bench.BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED

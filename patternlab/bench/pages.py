@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from patternlab.backend import ensure_backend
+from patternlab.backend import backend_status, ensure_backend, is_ready, stop_backend
 from patternlab.bench.dashboard import (
     START_TIMEOUT_S,
     open_session,
@@ -54,6 +54,7 @@ def run_pages(
     """Measure page switches and Compare's first render, idle and during a running launch."""
     from patternlab.launch import PATTERNS, launch, read_launch, wait_for_launch
 
+    was_up = is_ready(backend_status())
     ensure_backend()
     settings = get_settings()
     env = {**os.environ, "PATTERNLAB_HOME": str(settings.home)}
@@ -77,6 +78,8 @@ def run_pages(
         watcher.join(timeout=600)
     finally:
         stop_app(proc)
+        if not was_up:  # as the benchmark does: a backend it started, it stops
+            stop_backend()
     return {"app_start": started, "idle": _summary(idle), "running": _summary(
         [_strip(b) for b in busy]), "rounds_running": busy, "targets": {
         "page_switch_s": TARGET_SWITCH_S, "compare_first_s": TARGET_COMPARE_S}}  # fmt: skip

@@ -140,7 +140,8 @@ def _show_runs(items: list[views.Entry]) -> None:
     now = page_setup.now()
     for tab, e in zip(st.tabs([e.label for e in items]), items, strict=True):
         with tab:
-            ui_runs.show_pattern_run(e.report, now, key=f"compare-{e.launch_id}-{e.pattern}")
+            key = f"compare-{e.launch_id}-{e.pattern}-{e.report.round}"  # a repeat's rounds
+            ui_runs.show_pattern_run(e.report, now, key=key)
 
 
 def _show_spread_of_runs(reports: list[LaunchReport]) -> None:

@@ -16,8 +16,8 @@ from tests.helpers import in_fresh_thread
 REPO = "PrefectHQ/prefect"
 
 
-@pytest.fixture(scope="module")
-def finished_launch(lab_backend) -> str:
+@pytest.fixture(scope="session")  # session: pytest runs this module's browser test apart from
+def finished_launch(lab_backend) -> str:  # its CLI test, and module scope would launch twice
     """Launch monoflow and the event-triggered pattern, one after the other, and wait for both."""
     launch_id = in_fresh_thread(launch.launch, ["monoflow", "events"], REPO, "snapshot")
     report = in_fresh_thread(launch.wait_for_launch, launch_id, timeout_s=240)
