@@ -6,7 +6,7 @@ the flow processes it forks, which inherit its affinity) pinned to core 1, then 
 the medians of task call, subflow call and end-to-end per setting as JSON.
 
     .venv/bin/python -m patternlab backend up
-    .venv/bin/python scripts/pin_cores.py [--runs 5]
+    PYTHONPATH=. .venv/bin/python scripts/pin_cores.py [--runs 5]
 
 Needs 2 cores and an otherwise quiet machine; affinities are restored at the end.
 """
