@@ -21,7 +21,7 @@ from patternlab.launch import PATTERNS, LaunchReport
 from patternlab.ui import page_setup as ui_page
 from tests.conftest import TEST_TOKEN
 from tests.helpers import gone, page_bytes, wait_for
-from tests.test_pages import open_page, shown, wait_done
+from tests.test_pages import APP, open_page, shown, wait_done
 
 # fake GitHub repository -> (final pattern state, words the page's message must hold)
 FAULTS = {
@@ -236,9 +236,9 @@ def test_a_token_in_streamlit_secrets_reaches_the_runner_the_page_starts(lab_bac
     wait_for(lambda: gone(runner), timeout=30, what="the runner to stop")
     # Launch, not Home: Home answers at once and starts what is missing in the background; a
     # page that needs the backend restarts the runner before it draws.
-    at = AppTest.from_file("pages/1_Launch.py", default_timeout=RESTART_TIMEOUT_S)
+    at = AppTest.from_file(APP, default_timeout=RESTART_TIMEOUT_S)
     at.secrets["GITHUB_TOKEN"] = TEST_TOKEN
-    at.run()
+    at.switch_page("pages/1_Launch.py").run()
     assert not at.exception
     status = backend.backend_status()
     assert status.runner_up
