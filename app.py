@@ -1,14 +1,19 @@
-"""Home: the four patterns at a glance, their documented separations, and the backend's health."""
+"""Home: the four patterns at a glance, their documented separations, and the backend's health.
+
+It answers at once: nothing here waits for the backend, which starts in the background with
+its progress shown in place (patternlab/ui/home_start.py).
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from patternlab import ui, views
+from patternlab import views
 from patternlab.launch import PATTERN_INFO
+from patternlab.ui import home_start
 from patternlab.views import charts
 
-status = ui.page("Home", ":material/science:")
+home_start.page_at_once("Home", ":material/science:")
 
 st.title("Pattern Lab")
 st.markdown(
@@ -17,12 +22,7 @@ st.markdown(
     "server, and compared: what each pattern costs, and what it separates."
 )
 
-health, link = st.columns([4, 1], vertical_alignment="center")
-if status.server_up and status.runner_up is not False:
-    health.success(views.escape_md(status.message), icon=":material/check_circle:")
-else:
-    health.warning(views.escape_md(status.message), icon=":material/warning:")
-link.link_button("Prefect UI", status.ui_url, icon=":material/open_in_new:", width="stretch")
+backend_slot = st.container()  # filled last: the static content below never waits for it
 
 st.header("The four patterns")
 cards = [cell for _ in range(2) for cell in st.columns(2, border=True)]
@@ -58,3 +58,5 @@ go_launch, go_compare, go_history = st.columns(3)
 go_launch.page_link("pages/1_Launch.py", label="Launch patterns", icon=":material/rocket_launch:")
 go_compare.page_link("pages/2_Compare.py", label="Compare a launch", icon=":material/bar_chart:")
 go_history.page_link("pages/3_History.py", label="Browse history", icon=":material/inventory_2:")
+
+home_start.backend_in_place(backend_slot)

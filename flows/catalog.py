@@ -15,6 +15,17 @@ DEPLOYMENT = "lab"  # every lab deployment is "<flow name>/lab"
 DASK_DEPLOYMENT = "lab-dask"  # monoflow's second deployment: its tasks on Dask, not threads
 TAGS = ["patternlab"]  # every lab deployment, and every run the lab starts, carries it
 LAUNCH_PREFIX = "launch:"  # a launch's runs carry "launch:<id>", handed on to the runs they start
+ENTRY_TAG = "lab-entry"  # one run per pattern and round: the one History lists
+
+# The custom event anything may emit (the lab, the CLI, a webhook posting to Prefect's events
+# API): it starts events-downstream with no upstream flow. Its own resource is the request
+# ("patternlab.refresh-request.<event id>"); the repository is a related resource in the role
+# "repository" ("patternlab.repo.<owner/name>", its name label the repository).
+REFRESH_EVENT = "patternlab.repo.refresh-requested"
+REFRESH_RESOURCE = "patternlab.refresh-request"
+REPO_RESOURCE = "patternlab.repo"
+REPO_ROLE = "repository"
+EMIT_PREFIX = "emit-"  # the launch id of the run an event starts: "emit-<event id>"
 
 # The stable @flow(name=...) of every flow: deployments and the dashboard refer to them.
 MONOFLOW = "monoflow"

@@ -3,6 +3,13 @@
 The downstream knows nothing of the upstream: the reactive trigger below hands it the repository
 from the event. The proactive trigger runs the alert flow when the upstream does not complete
 within its window ("or lack thereof"). Both match only the upstream deployment's events.
+
+"The event could come from anywhere": the downstream has a second trigger, on the custom event
+`patternlab.repo.refresh-requested` that anything may emit (the lab, the CLI, a webhook posting
+to Prefect's events API). It matches only that event's own resource (a refresh request), so the
+downstream's own events can never fire it. With no upstream run to inherit a launch tag from,
+the run is correlated by the event's id: it tags itself `launch:emit-<event id>` and as a lead
+(`lab-entry`), so the lab reads it back and lists it like any launch.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from prefect.events import DeploymentEventTrigger
 from prefect.utilities.annotations import quote
 
 from flows import catalog as names
+from flows.catalog import EMIT_PREFIX, ENTRY_TAG, LAUNCH_PREFIX, REFRESH_EVENT, REFRESH_RESOURCE
 from flows.tasks import (
     fail_on_purpose,
     fetch_commit_activity,
@@ -35,6 +43,15 @@ LAUNCH = (
 FROM_EVENT = {"repo": "{{ flow_run.parameters['repo'] }}", "launch": LAUNCH,
               "source": "{{ flow_run.parameters['source'] }}",
               "drill": "{{ flow_run.parameters.get('drill', 'none') }}"}  # fmt: skip
+# From a refresh request: the repository is the related resource in the role "repository".
+FROM_REQUEST = {
+    "repo": "{{ event.resource_in_role['repository'].name }}",
+    "source": "{{ event.payload.get('source', 'auto') }}",
+    "launch": LAUNCH_PREFIX + EMIT_PREFIX + "{{ event.id }}",
+    # The run is its own launch's lead: one pattern (events), one round, nothing to wait for.
+    "lead_tags": [ENTRY_TAG, "pattern:events", "plan:events", "order:sequential", "repeat:1",
+                  "round:0", "trigger:refresh-requested"],
+}  # fmt: skip
 
 
 @flow(name=names.EVENTS_UPSTREAM)
@@ -53,11 +70,15 @@ def events_upstream(
 
 @flow(name=names.EVENTS_DOWNSTREAM)
 def events_downstream(
-    repo: str, source: str = "auto", launch: str = "", drill: str = "none"
+    repo: str,
+    source: str = "auto",
+    launch: str = "",
+    drill: str = "none",
+    lead_tags: list[str] | None = None,
 ) -> dict[str, Any]:
     """Triggered by an automation: compute the statistics of the repository named in the event."""
     with recorded():
-        join_launch(launch)
+        join_launch(launch, [*lead_tags, f"source:{source}"] if lead_tags else ())
         if drill == "child":
             fail_on_purpose("child")
         repo_info = fetch_repo(repo, source)
@@ -101,3 +122,16 @@ def triggers(upstream_id: str, window_s: int) -> dict[str, DeploymentEventTrigge
         parameters={"repo": FROM_EVENT["repo"], "launch": LAUNCH, "window_s": window_s},
     )  # fmt: skip
     return {names.EVENTS_DOWNSTREAM: completed, names.EVENTS_ALERT: missed}
+
+
+def refresh_trigger() -> DeploymentEventTrigger:
+    """Return the downstream's second trigger: a refresh request for a repository, from anyone.
+
+    Scoped to the request's own resource: the downstream's flow-run events never match it.
+    """
+    return DeploymentEventTrigger(
+        name="refresh-requested",
+        expect={REFRESH_EVENT},
+        match={"prefect.resource.id": f"{REFRESH_RESOURCE}.*"},
+        parameters=FROM_REQUEST,
+    )

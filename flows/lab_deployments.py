@@ -10,7 +10,13 @@ from prefect.deployments.runner import EntrypointType, RunnerDeployment
 
 from flows.catalog import DASK_DEPLOYMENT, DEPLOYMENT, TAGS
 from flows.deployments import average_commits_child, deployments_parent
-from flows.events import events_downstream, events_missed_alert, events_upstream, triggers
+from flows.events import (
+    events_downstream,
+    events_missed_alert,
+    events_upstream,
+    refresh_trigger,
+    triggers,
+)
 from flows.monoflow import monoflow
 from flows.monoflow_dask import monoflow_dask
 from flows.settings import get_flow_settings
@@ -38,6 +44,7 @@ def lab_deployments(pool: str | None = None) -> list[RunnerDeployment]:
         deployment(deployments_parent),
         deployment(average_commits_child),
         upstream,
-        deployment(events_downstream, triggers=[wired[events_downstream.name]]),
+        # Two triggers: the upstream's Completed event, and a refresh request from anyone.
+        deployment(events_downstream, triggers=[wired[events_downstream.name], refresh_trigger()]),
         deployment(events_missed_alert, triggers=[wired[events_missed_alert.name]]),
     ]

@@ -7,7 +7,7 @@ import os
 import socket
 import time
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
@@ -165,13 +165,15 @@ def launch_tags() -> list[str]:
     return _launch_tags_of(ctx.flow_run.tags if ctx and ctx.flow_run else [])
 
 
-def join_launch(launch: str) -> None:
-    """Tag this run with the launch an event came from, so the lab finds it by its tag."""
+def join_launch(launch: str, extra: Iterable[str] = ()) -> None:
+    """Tag this run with the launch an event came from (and any extra tags), so the lab finds it
+    by its tag."""
     ctx = FlowRunContext.get()
     if not launch.startswith(LAUNCH_PREFIX) or ctx is None or ctx.flow_run is None:
         return
+    tags = sorted({*ctx.flow_run.tags, launch, *extra})
     with get_client(sync_client=True) as client:
-        client.update_flow_run(ctx.flow_run.id, tags=sorted({*ctx.flow_run.tags, launch}))
+        client.update_flow_run(ctx.flow_run.id, tags=tags)
 
 
 def _process_row(work_s: float | None, held_s: float | None = None) -> list[dict[str, Any]]:

@@ -5,10 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from patternlab import ui, views
+from patternlab.ui.glossary_view import page_intro
 from patternlab.views import scale, scale_charts
 
 ui.page("Scale", ":material/trending_up:")
 st.title("Scale")
+page_intro(
+    "See how each pattern's cost grows with the number of repositories it computes.",
+    key="scale_glossary",
+)
 st.caption(
     "Each pattern over the first N repositories of the synthetic organisation, one run at a "
     "time on a backend of its own, as `python -m patternlab bench --scale 1,8,32,128` measures "

@@ -1,4 +1,4 @@
-"""Command line: `python -m patternlab launch | backend up|status|down | bench`."""
+"""Command line: `python -m patternlab launch | report | emit | backend up|status|down | bench`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from patternlab import cli_demo
 from patternlab.launch import DRILLS, HOST_FAULTS, PATTERNS, LaunchReport, PatternReport
 
 if TYPE_CHECKING:
@@ -77,7 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true", help="print the report as JSON")
     read = sub.add_parser("report", help="read a launch back from Prefect and print its report")
     read.add_argument("launch_id", help="the id `launch` printed")
-    read.add_argument("--json", action="store_true", help="print the report as JSON")
+    shape = read.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print the report as JSON")
+    shape.add_argument("--html", metavar="FILE",
+                       help="write one self-contained HTML file (opens offline)")  # fmt: skip
+    cli_demo.add_emit_command(sub)
     backend = sub.add_parser("backend", help="manage the embedded Prefect backend")
     backend.add_argument("action", choices=["up", "status", "down"])
     bench = sub.add_parser("bench", help="benchmark the patterns: plain, stock Prefect, tuned lab")
@@ -85,6 +90,8 @@ def _parser() -> argparse.ArgumentParser:
         "--repeat", type=int, default=None, help="runs per pattern and backend (5; --scale: 1)"
     )
     bench.add_argument("--repo", default="PrefectHQ/prefect", help="repository in the snapshot")
+    bench.add_argument("--concurrent", type=int, default=20, metavar="N",
+                       help="launches at once in the concurrency check (default 20)")  # fmt: skip
     bench.add_argument("--json", action="store_true", help="print the result as JSON")
     choices = "plain, stock, tuned, pool (the tuned lab's deployments run by 2 workers)"
     bench.add_argument(
@@ -95,6 +102,10 @@ def _parser() -> argparse.ArgumentParser:
         help="instead: each pattern over 1..256 synthetic repositories, e.g. 1,8,32,128",
     )  # fmt: skip
     bench.add_argument("--variants", help="with --scale: which (comma-separated; default all)")
+    bench.add_argument(
+        "--pages", action="store_true",
+        help="instead: page switches and Compare's first render, idle and while a launch runs",
+    )  # fmt: skip
     return parser
 
 
@@ -105,6 +116,9 @@ def _bench(args: argparse.Namespace) -> int:
     if args.repeat is not None and args.repeat < 1:
         print("error: --repeat must be at least 1", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if not 1 <= args.concurrent <= 50:
+        print("error: --concurrent must be from 1 to 50", file=sys.stderr)
+        return EXIT_BAD_INPUT
     backends = tuple(b.strip() for b in args.backends.split(",") if b.strip())
     unknown = sorted(set(backends) - {"plain", "stock", "tuned", "pool"})
     if unknown or not backends:
@@ -114,9 +128,16 @@ def _bench(args: argparse.Namespace) -> int:
     say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
     if args.scale is not None:
         return _bench_scale(args, say)
+    if args.pages:
+        from patternlab.bench.pages import run_pages
+
+        result = run_pages(args.repeat or 3, args.repo, progress=say)
+        print(json.dumps(result, indent=2, default=str))
+        return EXIT_OK
     args.repeat = args.repeat or 5
     try:
-        result = bench.run_bench(args.repeat, args.repo, backends=backends, progress=say)
+        result = bench.run_bench(args.repeat, args.repo, concurrent_n=args.concurrent,
+                                 backends=backends, progress=say)  # fmt: skip
     except bench.BenchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
@@ -279,6 +300,8 @@ def _report(args: argparse.Namespace) -> int:
     except LookupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.html:
+        return cli_demo.write_html(report, args.html)
     if args.json:
         print(json.dumps(report.model_dump(mode="json"), indent=2))
     else:
@@ -313,7 +336,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from patternlab.backend import BackendConfigError, BackendError
 
     try:
-        commands = {"launch": _launch, "backend": _backend, "bench": _bench, "report": _report}
+        commands = {"launch": _launch, "backend": _backend, "bench": _bench, "report": _report,
+                    "emit": lambda a: cli_demo.emit(a, _print_report)}  # fmt: skip
         return commands[args.command](args)
     except BackendConfigError as exc:  # a setting the lab refuses: nothing was started
         print(f"error: {exc}", file=sys.stderr)

@@ -76,3 +76,22 @@ def pool_backend(tmp_path_factory):
         yield pool
     finally:
         pool.cli("backend", "down", timeout=120)
+
+
+POOL_FIXTURES = {"pool_backend", "pool_app"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests after the others, and those on the pool-mode backend last.
+
+    Session-wide parts idle at a good part of a core between their users: the pool backend (a
+    second PostgreSQL, server, runner and two workers), Chromium and the Streamlit app. Grouped
+    at the end, each is stopped as soon as its users are done instead of idling through the
+    rest of the session. The order within each group stays as collected.
+    """
+
+    def group(item: pytest.Item) -> tuple[bool, bool]:
+        pool = bool(POOL_FIXTURES & set(getattr(item, "fixturenames", ())))
+        return pool, "/e2e/" in str(item.path)
+
+    items.sort(key=group)

@@ -111,3 +111,21 @@ def test_run_tree_diagram_draws_one_box_per_process():
     assert charts.run_tree_dot("deployments").count("subgraph cluster_") == 2
     events = charts.run_tree_dot("events")
     assert '"automation" -> "events-downstream"' in events
+
+
+def test_the_alert_window_mark_serialises_with_prefect_s_own_datetimes():
+    """A live events launch (Prefect's DateTime timestamps) draws its alert mark as JSON."""
+    from datetime import UTC, datetime
+
+    import plotly.io as pio
+    from prefect.types._datetime import now as prefect_now
+
+    from patternlab.views import frames
+
+    report = build_report(patterns=["events"])
+    for run in report.patterns[0].flow_runs:
+        run.created, run.start, run.end = prefect_now("UTC"), prefect_now("UTC"), None
+    report.done = False
+    marks = frames.alert_deadlines(report, 10)
+    figure = charts.timeline_figure(frames.timeline_frame(report), datetime.now(UTC), marks)
+    assert "alert window ends" in pio.to_json(figure)

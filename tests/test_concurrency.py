@@ -1,4 +1,8 @@
-"""Twenty launches of all four patterns from several concurrent sessions: none lost."""
+"""Launches of all four patterns from several concurrent sessions: none lost.
+
+Eight launches (32 pattern runs, 64 flow runs) from four sessions at once; the benchmark's
+concurrency check (`bench`: 20 subflows launches at once, tuned and stock) goes to 20.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from pathlib import Path
 from patternlab.launch import PATTERNS, launch, list_launches, wait_for_launch
 from patternlab.settings import get_settings
 
-SESSIONS, LAUNCHES = 4, 20
+SESSIONS, LAUNCHES = 4, 8
 REPOS = ["PrefectHQ/prefect", "apache/airflow", "dagster-io/dagster", "flyteorg/flyte"]
 
 
@@ -19,8 +23,8 @@ def _session(index: int) -> list[str]:
             for i in range(LAUNCHES // SESSIONS)]  # fmt: skip
 
 
-def test_twenty_concurrent_launches_all_complete_and_none_is_lost(lab_backend):
-    """Every run of 20 concurrent all-four launches ends final; History lists each launch once."""
+def test_concurrent_launches_all_complete_and_none_is_lost(lab_backend):
+    """Every run of 8 concurrent all-four launches ends final; History lists each launch once."""
     log = Path(get_settings().home) / "logs" / "server.log"
     log_before = log.stat().st_size if log.exists() else 0
     started = time.monotonic()

@@ -23,7 +23,8 @@ from patternlab.launch import PATTERNS, LaunchReport
 from tests.helpers import free_port, wait_for
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
-PAGES = ["pages/1_Launch.py", "pages/2_Compare.py", "pages/3_History.py", "pages/4_Scale.py"]
+PAGES = ["pages/1_Launch.py", "pages/2_Compare.py", "pages/3_History.py", "pages/4_Scale.py",
+         "pages/5_Tour.py"]  # fmt: skip
 REPO = "PrefectHQ/prefect"
 RUN_TIMEOUT_S = 240.0  # four patterns on a loaded machine; the event trigger adds its grace
 
@@ -105,11 +106,12 @@ def test_every_page_renders_without_an_exception(lab_backend, page):
 
 @pytest.mark.parametrize("page", [None, *PAGES])
 def test_the_sidebar_links_every_page_and_calls_the_entry_page_home(lab_backend, page):
-    """Every page's sidebar lists Home, Launch, Compare, History, Scale (Streamlit's nav off)."""
+    """Every page's sidebar lists Home, Launch, Compare, History, Scale, Tour (Streamlit's off)."""
     at = open_page(page)
     links = at.sidebar.get("page_link")
-    assert [link.value for link in links] == ["Home", "Launch", "Compare", "History", "Scale"]
-    assert [link.proto.page for link in links] == ["", "Launch", "Compare", "History", "Scale"]
+    names = ["Launch", "Compare", "History", "Scale", "Tour"]
+    assert [link.value for link in links] == ["Home", *names]
+    assert [link.proto.page for link in links] == ["", *names]
     config = tomllib.loads((Path(APP).parent / ".streamlit" / "config.toml").read_text())
     assert config["client"]["showSidebarNavigation"] is False
 

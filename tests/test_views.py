@@ -12,6 +12,7 @@ from patternlab.launch import PATTERNS, FlowRunInfo, HistoryRow, LaunchReport
 from patternlab.launch.metrics import build_pattern_report
 from patternlab.views import charts
 from patternlab.views import failures as views_failures
+from patternlab.views import launches as views_launches
 from patternlab.views import stats as views_stats
 from tests.helpers import (
     T0,
@@ -356,8 +357,39 @@ def test_history_frame_links_each_row_to_its_compare_view():
     assert frame[views.END_TO_END_S].tolist() == [2.25, 2.25]
     assert frame["compare"].tolist() == ["Compare?launch=abc"] * 2
     assert frame["prefect"][0] == "http://ui/r1"
-    assert "launch,pattern,repository" in frame.to_csv(index=False)
+    assert "launch,created,repository,patterns,pattern,drill,variant,hold s" in frame.to_csv(
+        index=False
+    )
     assert views.unique_launches([row, row]) == ["abc"]
+
+
+def test_exported_history_links_open_compare_from_anywhere():
+    """With the app's address, each row's Compare link is absolute (the CSV opens anywhere)."""
+    row = HistoryRow(
+        launch_id="abc", pattern="events", repo="a/b", source="snapshot", state="Completed",
+        status="completed", created=T0, flow_run_id="r1", patterns=list(PATTERNS),
+        drill="child", variant="fire-and-forget", hold_s=12.0,
+    )  # fmt: skip
+    frame = views.history_frame([row], base_url="http://127.0.0.1:8501/")
+    assert frame["compare"][0] == "http://127.0.0.1:8501/Compare?launch=abc"
+    assert frame[["patterns", "drill", "variant", "hold s"]].iloc[0].tolist() == [
+        "all 4", "child", "fire-and-forget", 12.0,
+    ]  # fmt: skip
+
+
+def test_a_launch_is_named_by_what_it_was_not_by_its_id():
+    """A picker's label gives time, repository, patterns, drill, variant and hold."""
+    row = HistoryRow(
+        launch_id="abcdef0123456789", pattern="events", repo="a/b", source="snapshot",
+        state="Completed", status="completed", created=T0, flow_run_id="r1",
+        patterns=["deployments", "events"], drill="child", variant="fire-and-forget", hold_s=12,
+    )  # fmt: skip
+    assert views.launch_labels([row, row]) == {
+        "abcdef0123456789": (
+            f"{T0:%Y-%m-%d %H:%M} · a/b · deploy+events · drill: child · fire-and-forget"
+            " · hold 12 s · abcdef01"
+        )
+    }
 
 
 def test_launch_state_and_elapsed_follow_the_runs():
@@ -416,3 +448,17 @@ def test_a_launch_with_a_failed_pattern_says_failed_before_its_last_run():
     report.done = False
     report.patterns[0].state = "Failed"
     assert views.launch_state(report) == "Failed · runs still due"
+
+
+def test_many_launches_read_as_one_median_bar_per_pattern():
+    """Six launches of four patterns become four rows: each part's median, the spread and n."""
+    reports = [build_report(f"launch{i:06d}") for i in range(6)]
+    reports[0].patterns[0].timings.end_to_end_s = 40.0  # one slow monoflow run
+    items = views.entries(reports)
+    assert len(items) == 24
+    grouped = views_launches.per_pattern_medians(views.timings_frame(items))
+    assert grouped["pattern"].tolist() == list(PATTERNS)
+    monoflow = grouped.iloc[0]
+    assert monoflow["label"] == "Monoflow (median of 6)"
+    assert monoflow["end_to_end_s"] == 10.0  # the median shrugs off the slow run
+    assert (monoflow["min_s"], monoflow["max_s"]) == (10.0, 40.0)

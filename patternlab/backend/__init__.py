@@ -10,6 +10,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from patternlab.backend.background import (
+    BackgroundStart,
+    is_ready,
+    last_start,
+    start_in_background,
+)
 from patternlab.backend.embedded import PROJECT_ROOT, ensure_backend, stop_backend
 from patternlab.backend.faults import check_faults_possible, kill_worker, read_fault, write_fault
 from patternlab.backend.procs import poll_until
@@ -32,6 +38,7 @@ _LAZY = {
 }  # fmt: skip
 
 __all__ = [
+    "BackgroundStart", "is_ready", "last_start", "start_in_background",
     "HOST", "PROJECT_ROOT", "TUNINGS", "BackendConfigError", "BackendError", "BackendStatus",
     "api_url", "backend_pids", "backend_status", "poll_until",
     "ensure_backend", "runner_alive", "runner_env", "server_env", "stop_backend", "ui_url",

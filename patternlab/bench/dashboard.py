@@ -66,6 +66,32 @@ def _first_run(port: int, timeout_s: float) -> dict[str, Any]:
                 return {"finished": msg.script_finished, "exceptions": exceptions}
 
 
+def open_session(port: int) -> Any:
+    """Open a websocket session with the app, as a browser tab does (a context manager)."""
+    from websockets.sync.client import connect
+
+    url = f"ws://{HOST}:{port}/_stcore/stream"
+    return connect(url, subprotocols=["streamlit"], max_size=None, open_timeout=10)
+
+
+def request_page(ws: Any, page: str, query: str, timeout_s: float = 60.0) -> float:
+    """Ask a session for a page (its URL name and query); return seconds until its script run
+    finished (a fragment's own reruns finish with another status and are not counted)."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    request = BackMsg()
+    request.rerun_script.query_string = query
+    request.rerun_script.page_name = page
+    started = time.monotonic()
+    ws.send(request.SerializeToString())
+    while True:
+        msg = ForwardMsg()
+        msg.ParseFromString(ws.recv(timeout=max(started + timeout_s - time.monotonic(), 0.1)))
+        if msg.WhichOneof("type") == "script_finished" and msg.script_finished == 0:
+            return round(time.monotonic() - started, 2)
+
+
 def start_app(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, dict[str, Any]]:
     """Start `streamlit run app.py` and time it to health and to a finished first script run."""
     port = free_port()
@@ -109,6 +135,16 @@ def stop_app(proc: subprocess.Popen) -> None:
 
 class MeasureError(RuntimeError):
     """A measure could not be taken; the message says which and why (never counted as 0)."""
+
+
+def time_until_ready(settings: LabSettings, started: float) -> float:
+    """Wait until the backend the app started on a fresh home can take a launch (what enables
+    Home's Launch button); return seconds since `started` (monotonic)."""
+    from patternlab.backend import backend_status, is_ready
+
+    if not poll_until(lambda: is_ready(backend_status(settings)), START_TIMEOUT_S, 0.1):
+        raise MeasureError(f"the backend in {settings.home} was not ready in {START_TIMEOUT_S} s")
+    return round(time.monotonic() - started, 2)
 
 
 def median_of(samples: int, take: Callable[[], dict[str, Any]], key: str) -> dict[str, Any]:

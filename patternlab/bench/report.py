@@ -67,6 +67,12 @@ def _worst_task_call(rows: list[dict]) -> float | None:
     return max(known) if known else None
 
 
+def _at_twenty(result: dict) -> dict:
+    """Return the tuned concurrency check when it ran the target's 20 launches, else {} (n/a)."""
+    check = result["concurrency"].get("tuned", {})
+    return check if check.get("launches") == 20 else {}
+
+
 Check = tuple[str, Callable[[dict], Any], str, float]
 TARGETS: tuple[Check, ...] = (
     ("events: upstream Completed -> downstream created (s)",
@@ -81,9 +87,9 @@ TARGETS: tuple[Check, ...] = (
      lambda r: _median(r["rows"], "subflows", "tuned", "subflow_call_ms"), "<=", 200),
     ("task call, worst pattern (ms)", lambda r: _worst_task_call(r["rows"]), "<=", 10),
     ("20 concurrent subflows launches: lock retries",
-     lambda r: r["concurrency"].get("tuned", {}).get("lock_retries"), "<=", 0),
+     lambda r: _at_twenty(r).get("lock_retries"), "<=", 0),
     ("20 concurrent subflows launches: not completed",
-     lambda r: _not_completed(r["concurrency"].get("tuned", {})), "<=", 0),
+     lambda r: _not_completed(_at_twenty(r)), "<=", 0),
     ("deployments: stock/tuned end-to-end", lambda r: r["ratios"]["deployments"], ">=", 3),
     ("events: stock/tuned end-to-end", lambda r: r["ratios"]["events"], ">=", 3),
     ("dashboard: one poll of a running launch (ms)",
@@ -91,8 +97,10 @@ TARGETS: tuple[Check, ...] = (
     ("dashboard: API calls per poll", lambda r: r["dashboard"].get("poll_api_calls"), "<=", 3),
     ("dashboard: streamlit run to a usable page, backend up (s)",
      lambda r: r["dashboard"].get("warm_start_s"), "<=", 3),
-    ("dashboard: streamlit run to a usable page, fresh home (s)",
-     lambda r: r["dashboard"].get("cold_start_s"), "<=", 12),
+    ("dashboard: fresh home, streamlit run to Home's patterns (s)",
+     lambda r: r["dashboard"].get("cold_start_s"), "<=", 3),
+    ("dashboard: fresh home, streamlit run to a working Launch button (s)",
+     lambda r: r["dashboard"].get("cold_launch_ready_s"), "<=", 12),
     ("dashboard: app + database + server + runner RSS (MB)",
      lambda r: r["dashboard"].get("rss_mb"), "<=", 900),
     ("pool: deployment child created -> Running (s)",
@@ -226,7 +234,8 @@ def format_table(result: dict[str, Any]) -> str:
     memory_error = (d.get("memory") or {}).get("error")
     lines.append(f"dashboard: poll {d.get('poll_ms')} ms / {d.get('poll_api_calls')} API calls; "
                  f"warm start {d.get('warm_start_s')} s (median of {warm}); cold start "
-                 f"{d.get('cold_start_s')} s (median of {cold}); RSS {d.get('rss_mb')} MB "
+                 f"{d.get('cold_start_s')} s to the patterns (median of {cold}), "
+                 f"{d.get('cold_launch_ready_s')} s to a working Launch; RSS {d.get('rss_mb')} MB "
                  f"(PSS {pss} MB)" + (f"; memory not measured: {memory_error}"
                                       if memory_error else ""))  # fmt: skip
     for name, config in result.get("backends", {}).items():

@@ -45,7 +45,9 @@ _LAZY = {
     "launch": "launches", "wait_for_launch": "launches", "advance_launch": "launches",
     "read_launch": "readback",
     "list_launches": "history", "list_all_launches": "history",
+    "emit_refresh": "emit", "wait_for_emitted": "emit",
     "build_workload": "workload", "Workload": "workload", "InvalidWorkload": "workload",
+    "read_run_logs": "logs", "launch_ui_url": "logs", "RunLogs": "logs", "LogLine": "logs",
 }  # fmt: skip
 
 __all__ = [

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
+from flows.catalog import EVENTS_DOWNSTREAM
 from patternlab.launch.models import FlowRunInfo, Role
 
 TRIGGER_GRACE_S = 30.0  # how long after a run is due the lab waits for Prefect to create it
@@ -24,6 +25,11 @@ DUE_WHAT: dict[str, str] = {
 def entry_of(runs: Sequence[FlowRunInfo]) -> FlowRunInfo | None:
     """Return the pattern's entry run (the one the lab created), if it is there."""
     return next((r for r in runs if r.role == "entry"), None)
+
+
+def emitted(entry: FlowRunInfo | None) -> bool:
+    """Say whether an events launch was started by a refresh request, not by an upstream run."""
+    return entry is not None and entry.flow == EVENTS_DOWNSTREAM
 
 
 def missed_window(entry: FlowRunInfo, now: datetime, window_s: float) -> bool:
@@ -41,7 +47,7 @@ def due_runs(
     """Return the runs Prefect should create for this pattern that are not seen yet, by role,
     with the time each became due (the entry's end, or now while the entry still runs)."""
     entry = entry_of(runs)
-    if entry is None:
+    if entry is None or emitted(entry):  # an event started the downstream: nothing follows it
         return {}
     roles = {r.role for r in runs}
     since = entry.end or now

@@ -19,6 +19,7 @@ from patternlab.backend import prefect_client, ui_url
 from patternlab.launch.expect import pending_reason
 from patternlab.launch.metrics import compute_timings
 from patternlab.launch.models import FlowRunInfo, HistoryPage, HistoryRow
+from patternlab.launch.plan import LAUNCH_VARIANT, REPO_ANY_CASE
 from patternlab.launch.readback import ENTRY_TAG, pattern_of, round_of, run_info
 from patternlab.settings import get_settings
 
@@ -30,25 +31,49 @@ def _tag_value(tags: list[str], prefix: str) -> str:
     return next((t.split(":", 1)[1] for t in tags if t.startswith(prefix + ":")), "")
 
 
+def _filter(
+    pattern: str | None,
+    repo: str | None,
+    source: str | None,
+    status: str | None,
+    drill: str | None = None,
+    variant: str | None = None,
+) -> FlowRunFilter:
+    """Build History's server-side filter: every criterion is a tag of the entry runs."""
+    tags = [ENTRY_TAG]
+    tags += [f"pattern:{pattern}"] if pattern else []
+    tags += [f"source:{source}"] if source else []
+    tags += [f"drill:{drill}"] if drill else []
+    tags += [f"{LAUNCH_VARIANT}:{variant}"] if variant else []
+    names = None
+    if repo:  # lower-cased on newer runs; as typed on runs made before that tag existed
+        name = parse_repo(repo)
+        names = [f"repo:{name}", f"{REPO_ANY_CASE}:{name.lower()}"]
+    flt = FlowRunFilter(tags=FlowRunFilterTags(all_=tags, any_=names))
+    if status:
+        flt.state = FlowRunFilterState(
+            type=FlowRunFilterStateType(any_=[StateType(status.upper())])
+        )
+    return flt
+
+
 def list_launches(
     *,
     pattern: str | None = None,
     repo: str | None = None,
     source: str | None = None,
     status: str | None = None,
+    drill: str | None = None,
+    variant: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    end_to_end: bool = True,
 ) -> HistoryPage:
-    """List past launches' entry runs, newest first, filtered and paginated on the server."""
-    tags = [ENTRY_TAG]
-    tags += [f"pattern:{pattern}"] if pattern else []
-    tags += [f"repo:{parse_repo(repo)}"] if repo else []
-    tags += [f"source:{source}"] if source else []
-    flt = FlowRunFilter(tags=FlowRunFilterTags(all_=tags))
-    if status:
-        flt.state = FlowRunFilterState(
-            type=FlowRunFilterStateType(any_=[StateType(status.upper())])
-        )
+    """List past launches' entry runs, newest first, filtered and paginated on the server.
+
+    end_to_end=False skips reading the listed launches' other runs (a picker needs no times).
+    """
+    flt = _filter(pattern, repo, source, status, drill, variant)
     with prefect_client() as client:
         runs = client.read_flow_runs(
             flow_run_filter=flt,
@@ -57,19 +82,29 @@ def list_launches(
             offset=offset,
         )
         total = client.count_flow_runs(flow_run_filter=flt)
-        end_to_end = _end_to_end(client, runs)
+        times = _end_to_end(client, runs) if end_to_end else {}
     ui = ui_url()
-    rows = [_row(r, end_to_end.get(str(r.id)), ui) for r in runs]
+    rows = [_row(r, times.get(str(r.id)), ui) for r in runs]
     return HistoryPage(rows=rows, total=total)
+
+
+def _variant(run: Any) -> str:
+    """Return the launch's deployment variant (older runs: from the deployments' parameter)."""
+    found = _tag_value(run.tags, LAUNCH_VARIANT)
+    params = run.parameters or {}
+    if found or "wait_for_child" not in params:
+        return found
+    return "wait" if params["wait_for_child"] else "fire-and-forget"
 
 
 def _row(r: Any, end_to_end_s: float | None, ui: str) -> HistoryRow:
     """Return one History row: an entry run and its pattern's end-to-end time."""
+    params = r.parameters or {}
     return HistoryRow(
         launch_id=_tag_value(r.tags, "launch"),
         pattern=_tag_value(r.tags, "pattern"),
         repo=_workload(r),
-        source=(r.parameters or {}).get("source", ""),
+        source=params.get("source", ""),
         state=r.state.name if r.state else "Unknown",
         status=r.state.type.value.lower() if r.state else "unknown",
         created=r.created,
@@ -80,6 +115,10 @@ def _row(r: Any, end_to_end_s: float | None, ui: str) -> HistoryRow:
         repos=int(_tag_value(r.tags, "repos") or 1),
         synthetic="workload:synthetic" in r.tags,
         round=int(_tag_value(r.tags, "round") or 0),
+        patterns=[p for p in _tag_value(r.tags, "plan").split("+") if p],
+        drill=_tag_value(r.tags, "drill") or params.get("drill", "none"),
+        variant=_variant(r),
+        hold_s=float(_tag_value(r.tags, "hold") or params.get("hold_s", 0.0) or 0.0),
     )
 
 

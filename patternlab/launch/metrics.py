@@ -19,7 +19,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from patternlab.launch.catalog import PATTERN_INFO
-from patternlab.launch.expect import TRIGGER_GRACE_S, entry_of, missed_window, pending_reason
+from patternlab.launch.expect import (
+    TRIGGER_GRACE_S,
+    emitted,
+    entry_of,
+    missed_window,
+    pending_reason,
+)
 from patternlab.launch.models import (
     FlowRunInfo,
     PatternReport,
@@ -113,7 +119,7 @@ def _errors(pattern: str, runs: list[FlowRunInfo], done: bool) -> list[str]:
         if r.status in {"failed", "crashed", "cancelled"}
     ]
     entry = entry_of(runs)
-    if done and entry is not None and entry.status == "completed":
+    if done and entry is not None and entry.status == "completed" and not emitted(entry):
         if pattern == "events" and not any(r.role == "triggered" for r in runs):
             errors.append(
                 f"The automation did not start events-downstream within {TRIGGER_GRACE_S:.0f} s"
@@ -138,6 +144,8 @@ def _alert_note(runs: list[FlowRunInfo], window_s: int) -> str:
     if alert is not None:
         return f"fired ({alert.state}): upstream did not complete within {window_s} s"
     entry = entry_of(runs)
+    if emitted(entry):
+        return "none: a refresh request started the downstream, with no upstream to watch"
     deadline = alert_deadline(runs, window_s)
     if entry is None or deadline is None:
         return "watching: the upstream has not started yet"

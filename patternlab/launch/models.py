@@ -244,6 +244,10 @@ class HistoryRow(BaseModel):
     repos: int = 1  # repositories the launch computed
     synthetic: bool = False  # the snapshot's synthetic organisation: not real figures
     round: int = 0  # which repetition of the pattern
+    patterns: list[str] = Field(default_factory=list)  # every pattern the launch ran
+    drill: str = "none"  # the launch's failure drill
+    variant: str = ""  # the launch's deployment variant ("wait" / "fire-and-forget")
+    hold_s: float = 0.0  # the events upstream held on purpose
 
 
 class HistoryPage(BaseModel):

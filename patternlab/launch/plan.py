@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from flows.catalog import (
     CHILD_DEPLOYMENT,
     ENTRY_DEPLOYMENTS,
+    ENTRY_TAG,
     MONOFLOW_DASK_DEPLOYMENT,
     PATTERNS,
     TAGS,
@@ -32,7 +33,8 @@ from patternlab.launch.source import NOTE_LABEL, REQUESTED_LABEL
 
 __all__ = ["MAX_CHILD_LIMIT", "MAX_REPEAT", "ORDERS", "LaunchPlan", "Order"]  # and below
 
-ENTRY_TAG = "lab-entry"  # one run per pattern and round: the one History lists
+LAUNCH_VARIANT = "launch-variant"  # the deployment variant the launch was made with (History)
+REPO_ANY_CASE = "repo-ci"  # the repository lower-cased: History matches it without regard to case
 FANOUT_MARK = "-n"  # a launch id of several repositories ends "-n<N>": readers know at once
 Step = list[tuple[str, int]]  # (pattern, round) pairs started together
 
@@ -105,14 +107,16 @@ def _tags(plan: LaunchPlan, pattern: str, round_: int, lead: bool) -> list[str]:
     """Return the tags of an entry run the lab creates."""
     tags = [*TAGS, launch_tag(plan.launch_id), f"source:{plan.source}", f"pattern:{pattern}",
             f"plan:{'+'.join(plan.patterns)}", f"order:{plan.order}", f"repeat:{plan.repeat}",
-            f"round:{round_}"]  # fmt: skip
+            f"round:{round_}", f"drill:{plan.drill}"]  # fmt: skip
+    tags.append(f"{LAUNCH_VARIANT}:{plan.variant}")
+    tags += [f"hold:{plan.hold_s:g}"] if plan.hold_s else []
     if plan.fanout:
         tags += [f"repos:{len(plan.repos)}"] + ([f"owner:{plan.owner}"] if plan.owner else [])
         tags += ["workload:synthetic"] if plan.synthetic else []
         tags += [f"variant:{v}" for v in [_variant(plan, pattern)] if v]
         tags += [f"limit:{plan.child_limit}"] if pattern == "deployments" else []
-    else:
-        tags.append(f"repo:{plan.repos[0]}")
+    else:  # the repository as typed, and lower-cased: GitHub's names ignore case
+        tags += [f"repo:{plan.repos[0]}", f"{REPO_ANY_CASE}:{plan.repos[0].lower()}"]
     return [ENTRY_TAG, *tags] if lead else tags
 
 

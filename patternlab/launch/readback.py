@@ -21,7 +21,9 @@ from prefect.client.schemas.sorting import FlowRunSort
 
 from flows.catalog import (
     CONTRIBUTORS_KEY,
+    EMIT_PREFIX,
     FLOW_ROLES,
+    LAUNCH_PREFIX,
     PROCESS_KEY,
     STATS_KEY,
     TRIGGERED_DEPLOYMENTS,
@@ -119,6 +121,9 @@ def _read_extras(client: SyncPrefectClient, runs: list[Any]) -> tuple[dict, dict
 def run_info(run: Any, **known: Any) -> FlowRunInfo:
     """Flatten one Prefect flow run (and whatever else the caller knows of it) into the lab's."""
     state = run.state
+    launch = str((run.parameters or {}).get("launch") or "")
+    if launch.startswith(LAUNCH_PREFIX + EMIT_PREFIX):  # started by a refresh request: a lead
+        known.setdefault("role", "entry")
     return FlowRunInfo(
         id=str(run.id),
         name=run.name,
@@ -195,6 +200,11 @@ def read_launch(launch_id: str, *, now: datetime | None = None) -> LaunchReport:
     with prefect_client() as client:
         runs = _read_runs(client, launch_id)
         leads = [r for r in runs if ENTRY_TAG in r.tags]
+        if not leads and launch_id.startswith(EMIT_PREFIX):
+            raise LookupError(
+                f"No run for {launch_id} yet: the automation starts events-downstream within "
+                "seconds of the event, and the run tags itself when it starts"
+            )
         if not leads:
             raise LookupError(f"No launch {launch_id} on this Prefect server")
         due = _trigger_due(runs, leads, now, window)

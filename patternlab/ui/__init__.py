@@ -14,8 +14,10 @@ from patternlab.ui.page_setup import (
     show_error_or_wait,
 )
 from patternlab.ui.reads import (
+    app_url,
     history,
     history_csv,
+    launch_choices,
     launch_notices,
     read_report,
     recover_runner,
@@ -26,7 +28,8 @@ from patternlab.ui.reads import (
 )
 
 __all__ = [
-    "history", "history_csv", "launch_notices", "now", "page", "read_report", "recover_runner",
+    "app_url", "history", "history_csv", "launch_choices", "launch_notices", "now", "page",
+    "read_report", "recover_runner",
     "require_backend", "scale_result", "share_secret_token", "show_error",
     "show_error_or_wait", "snapshot_repos", "start_launch", "try_read_report",
 ]  # fmt: skip

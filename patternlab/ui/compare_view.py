@@ -9,16 +9,29 @@ from patternlab.launch import LaunchReport
 from patternlab.settings import get_settings
 from patternlab.ui import fanout_view, page_setup, reads
 from patternlab.ui import runs as ui_runs
-from patternlab.views import charts
+from patternlab.views import charts, swimlanes
+from patternlab.views import failures as views_failures
+from patternlab.views import launches as views_launches
 from patternlab.views import stats as views_stats
+from patternlab.views.glossary import help_for
 
 LABEL = st.column_config.TextColumn("pattern")
+TRAIT_HELP = {t: st.column_config.TextColumn(t, help=help_for(t)) for t in views.TRAITS}
 
 
 def _show_time(items: list[views.Entry]) -> None:
     """Show where each pattern's time went and how much ran."""
     st.header("Where the time goes")
-    timings = views.timings_frame(items)
+    timings, counts = views.timings_frame(items), views.counts_frame(items)
+    grouped = len(items) > views_launches.GROUP_ABOVE  # dozens of bars would not read
+    if grouped:
+        timings = views_launches.per_pattern_medians(timings)
+        counts = views_launches.per_pattern_medians(counts)
+        st.info(
+            f"{len(items)} pattern runs picked: each bar is one pattern's **median** over its "
+            "runs (each part's median, so the parts need not add up); the table gives min–max.",
+            icon=":material/functions:",
+        )
     st.plotly_chart(charts.timings_figure(timings), key="compare-timings")
     st.caption(
         "pick-up: entry run created → Pending (waiting for the runner's poll, or a worker's in "
@@ -35,16 +48,25 @@ def _show_time(items: list[views.Entry]) -> None:
         )
     st.header("What ran")
     left, right = st.columns(2)
-    counts = views.counts_frame(items)
     left.plotly_chart(charts.counts_figure(counts), key="compare-counts")
     right.dataframe(
-        counts.drop(columns=["pattern"]).merge(timings[["label", "end_to_end_s"]], on="label"),
+        ui_runs.shown_numbers(
+            counts.drop(columns=["pattern"]).merge(
+                timings[["label", "end_to_end_s", *(["min_s", "max_s"] if grouped else [])]],
+                on="label",
+            )
+        ),
         hide_index=True,
         column_config={
             "label": LABEL,
             "flow_runs": st.column_config.NumberColumn("flow runs"),
             "task_runs": st.column_config.NumberColumn("task runs"),
-            "end_to_end_s": st.column_config.NumberColumn("end-to-end s", format="%.2f"),
+            "end_to_end_s": st.column_config.NumberColumn(
+                "end-to-end s", help=help_for("end-to-end")
+            ),
+            "runs": st.column_config.NumberColumn("runs", help="Pattern runs in the median"),
+            "min_s": st.column_config.NumberColumn("min s"),
+            "max_s": st.column_config.NumberColumn("max s"),
         },
     )
 
@@ -53,7 +75,11 @@ def _show_separation(items: list[views.Entry]) -> None:
     """Show observed separation next to the documented one, with mismatches flagged."""
     st.header("Separation: observed vs documented")
     frame = views.separation_frame(items)
-    st.dataframe(frame.drop(columns=["pattern"]), hide_index=True, column_config={"label": LABEL})
+    st.dataframe(
+        frame.drop(columns=["pattern"]),
+        hide_index=True,
+        column_config={"label": LABEL, **TRAIT_HELP},
+    )
     # Execution separation is observed as distinct processes, and in pool mode distinct hosts.
     st.caption(
         "Where the flows ran: hosts and processes as each flow recorded them, workers as Prefect "
@@ -93,7 +119,7 @@ def _show_stats(items: list[views.Entry], notes: list[str]) -> None:
     if description:
         st.text(description)  # GitHub's text: shown as text, never as Markdown or HTML
     st.dataframe(
-        views_stats.stats_frame(items).drop(columns=["pattern"]),
+        ui_runs.shown_numbers(views_stats.stats_frame(items).drop(columns=["pattern"])),
         hide_index=True,
         column_config={"label": LABEL},
     )
@@ -114,7 +140,25 @@ def _show_runs(items: list[views.Entry]) -> None:
     now = page_setup.now()
     for tab, e in zip(st.tabs([e.label for e in items]), items, strict=True):
         with tab:
-            ui_runs.show_pattern_run(e.report, now, key=f"compare-{e.launch_id}-{e.pattern}")
+            key = f"compare-{e.launch_id}-{e.pattern}-{e.report.round}"  # a repeat's rounds
+            ui_runs.show_pattern_run(e.report, now, key=key)
+
+
+def _show_spread_of_runs(reports: list[LaunchReport]) -> None:
+    """Draw one launch's patterns as swimlanes: processes, hand-offs, where a failure went."""
+    if len(reports) != 1 or reports[0].repos != 1:
+        return  # lanes of several launches, or of hundreds of runs, would not read
+    report = reports[0]
+    window = get_settings().alert_window_s
+    st.header("How the runs and a failure spread")
+    st.caption(
+        "One lane per pattern on one time axis: each run waits (grey), then runs in its state's "
+        "colour, inside a dotted box per process (a solid one per host in pool mode). Arrows: "
+        "subflow calls, run_deployment hand-offs, a Completed event an automation turned into "
+        "a run, the alert after its window (dashed line)."
+    )
+    figure = swimlanes.swimlane_figure(report, page_setup.now(), window)
+    st.plotly_chart(figure, key="compare-swimlanes")
 
 
 def show_comparison(reports: list[LaunchReport]) -> None:
@@ -129,8 +173,13 @@ def show_comparison(reports: list[LaunchReport]) -> None:
     st.caption(f"Repository: {views.escape_md(repos)} · {len(items)} pattern runs")
     fanout_view.show_fairness(reports, items)
     ui_runs.show_isolation(items, reports, get_settings().alert_window_s)
+    failure = any(views_failures.shows_isolation(r) for r in reports)
+    if failure:  # where the failure went, right under what each pattern did about it
+        _show_spread_of_runs(reports)
     fanout_view.show_spread(items)
     _show_time(items)
+    if not failure:
+        _show_spread_of_runs(reports)
     _show_separation(items)
     if any(e.report.aggregate for e in items):
         fanout_view.show_aggregates_of(items)

@@ -6,13 +6,14 @@ import streamlit as st
 
 from patternlab import views
 from patternlab.launch import LaunchReport, PatternReport
+from patternlab.ui import runs
 from patternlab.views import fanout, scale_charts
 
 
 def show_workload(report: LaunchReport) -> None:
     """Say what the launch computes and in which order its patterns run."""
     order = ("one pattern after another (fair timings)" if report.order == "sequential"
-             else "all patterns at once (contended: they share the machine's cores)")  # fmt: skip
+             else "all patterns at once (**contended**: they share the cores)")  # fmt: skip
     rounds = f" · each pattern {report.repeat} times" if report.repeat > 1 else ""
     st.caption(f"Workload: {views.escape_md(report.repo)} · {order}{rounds}")
     if report.synthetic:
@@ -47,13 +48,16 @@ def show_aggregates_of(entries: list[views.Entry]) -> None:
     if not items:
         return
     st.markdown("#### Statistics over the repositories (computed by the lab)")
-    st.dataframe(fanout.aggregate_frame(items).drop(columns=["pattern"]), hide_index=True)
+    frame = fanout.aggregate_frame(items).drop(columns=["pattern"])
+    st.dataframe(runs.shown_numbers(frame), hide_index=True)
     first = items[0].report
     left, right = st.columns(2)
     left.caption("Top repositories by stars")
-    left.dataframe(fanout.top_frame(first, "stars"), hide_index=True)
+    left.dataframe(runs.shown_numbers(fanout.top_frame(first, "stars")), hide_index=True)
     right.caption("Top repositories by commits per contributor")
-    right.dataframe(fanout.top_frame(first, "commits per contributor"), hide_index=True)
+    right.dataframe(
+        runs.shown_numbers(fanout.top_frame(first, "commits per contributor")), hide_index=True
+    )
     note = first.aggregate.source_note if first.aggregate else ""
     st.caption(f"Source: {views.escape_md(note)}")
 
@@ -79,7 +83,7 @@ def show_spread(items: list[views.Entry]) -> bool:
     st.header("Repeated runs: median and spread")
     st.plotly_chart(scale_charts.spread_figure(spread), key="compare-spread")
     st.dataframe(
-        spread.drop(columns=["pattern"]),
+        runs.shown_numbers(spread.drop(columns=["pattern"])),
         hide_index=True,
         column_config={
             "median_s": st.column_config.NumberColumn("median s", format="%.2f"),

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import streamlit as st
 
 from patternlab import views
 from patternlab.launch import LaunchReport
 from patternlab.settings import get_settings
-from patternlab.ui import backend_panel, fanout_view, reads, runs
+from patternlab.ui import backend_panel, fanout_view, logs_view, reads, runs
 from patternlab.ui.page_setup import now, show_error
-from patternlab.views import charts
+from patternlab.views import charts, glossary
+from patternlab.views import story as views_story
 
 READ_KEY = "launch_read"  # the page's read of a running launch, for the fragment's 1st tick
 
@@ -27,27 +30,58 @@ def _show_stats(report: LaunchReport) -> None:
         "Avg commits / contributor": stats.avg_commits_per_contributor,
     }
     for col, (label, value) in zip(st.columns(len(figures)), figures.items(), strict=True):
-        col.metric(label, f"{value:,}")
+        col.metric(label, glossary.number(value, 2 if isinstance(value, float) else 0))
     source = stats.source_note or stats.source
     if report.source_note:  # why `auto` fell back, or why the patterns' sources differ
         source = f"{source} · {report.source_note}"
     st.caption(f"Source: {views.escape_md(source)}")
 
 
+def _show_story(report: LaunchReport, when: datetime) -> None:
+    """Say what Prefect is doing for runs not yet running, and what a drill did, in sentences.
+
+    Drawn into a container that is always there, so the sentences coming and going between two
+    ticks never move the live lanes below them (a moved chart is redrawn from blank)."""
+    settings = get_settings()
+    waiting = views_story.waiting_story(
+        report, when, execution=report.execution, poll_s=settings.runner_poll_s
+    )
+    if waiting and not report.done:
+        text = "  \n".join(views.escape_md(line) for line in waiting)
+        st.info(text, icon=":material/hourglass_top:")
+    if report.drill != "none":
+        headline, lines = views_story.drill_story(report, settings.alert_window_s)
+        body = "  \n".join(f"- {views.escape_md(line)}" for line in lines)
+        st.info(f"**{views.escape_md(headline)}**  \n{body}", icon=":material/science:")
+
+
+def _show_timeline(report: LaunchReport, when: datetime) -> None:
+    """Draw the launch's runs as lanes on one time axis (one repository: one bar per run)."""
+    if report.repos != 1:  # a fan-out's hundreds of bars would not read
+        return
+    marks = views.alert_deadlines(report, get_settings().alert_window_s)
+    figure = charts.timeline_figure(views.timeline_frame(report), when, marks)
+    st.plotly_chart(figure, key="launch-timeline")
+
+
 def show_launch(report: LaunchReport) -> None:
-    """Render a launch: summary, each pattern's run tree beside its code, the timeline."""
+    """Render a launch: summary, the live lanes, each pattern's run tree, statistics."""
     when = now()
     notices = list(dict.fromkeys([*report.notices, *reads.launch_notices(report.launch_id)]))
-    state = views.launch_state(report)
-    st.subheader(f"Launch `{report.launch_id}` · {views.escape_md(report.repo)}")
+    head, link = st.columns([2, 1], vertical_alignment="bottom")
+    head.subheader(f"Launch `{report.launch_id}` · {views.escape_md(report.repo)}")
+    logs_view.show_launch_link(report.launch_id, link)
     cols = st.columns(4)
-    cols[0].metric("State", state)
+    cols[0].metric("State", views.launch_state(report))
     cols[1].metric("Elapsed", f"{views.elapsed_s(report, when) or 0:.1f} s")
     cols[2].metric("Flow runs", sum(len(p.flow_runs) for p in report.patterns))
-    cols[3].metric("Task runs", sum(p.task_runs for p in report.patterns))
+    cols[3].metric("Task runs", glossary.number(sum(p.task_runs for p in report.patterns)))
+    with st.container():
+        _show_story(report, when)
+    with st.container():
+        _show_timeline(report, when)  # the live lanes first: where the eye is after Launch
     if report.repos > 1 or len(report.patterns) > 1:
         fanout_view.show_workload(report)
-    runs.show_drill(report)
     runs.show_host_fault(report)
     for line in notices:
         st.info(views.escape_md(line), icon=":material/build:")
@@ -59,11 +93,10 @@ def show_launch(report: LaunchReport) -> None:
         st.markdown(f"#### {views.pattern_title(p.pattern)}{rounds} — {p.state}{still}")
         if fanout_view.show_step(p):
             code = st.session_state.get("launch_code", False)
-            runs.show_pattern_run(p, when, key=f"launch-{p.pattern}-{p.round}", with_code=code)
-    if report.repos == 1:  # one bar per run: a fan-out's hundreds would not read
-        marks = views.alert_deadlines(report, get_settings().alert_window_s)
-        figure = charts.timeline_figure(views.timeline_frame(report), when, marks)
-        st.plotly_chart(figure, key="launch-timeline")
+            runs.show_pattern_run(
+                p, when, key=f"launch-{p.pattern}-{p.round}", with_code=code,
+                fold_errors=report.drill != "none",
+            )  # fmt: skip
     _show_stats(report)
     fanout_view.show_aggregates(report)
     if report.done:

@@ -25,6 +25,7 @@ NAVIGATION = (  # the sidebar's links: Streamlit's own would call the entry page
     ("pages/2_Compare.py", "Compare", ":material/bar_chart:"),
     ("pages/3_History.py", "History", ":material/history:"),
     ("pages/4_Scale.py", "Scale", ":material/trending_up:"),
+    ("pages/5_Tour.py", "Tour", ":material/tour:"),
 )
 
 
@@ -35,7 +36,9 @@ def now() -> datetime:
 
 # The browser tab's icon: an emoji, which Streamlit draws as an inline SVG. A ":material/...:"
 # page icon would make the browser fetch it from a font CDN: the lab contacts no other host.
-TAB_ICONS = {"Home": "🧪", "Launch": "🚀", "Compare": "📊", "History": "🕘", "Scale": "📈"}
+TAB_ICONS = {
+    "Home": "🧪", "Launch": "🚀", "Compare": "📊", "History": "🕘", "Scale": "📈", "Tour": "🧭",
+}  # fmt: skip
 
 
 def page(title: str, icon: str) -> backend.BackendStatus:

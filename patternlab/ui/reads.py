@@ -73,26 +73,29 @@ def recover_runner(launch_id: str) -> list[str]:
 
 
 @st.cache_data(ttl=HISTORY_TTL_S, max_entries=64, show_spinner=False)
-def _history(filters: tuple[str | None, ...], limit: int, offset: int) -> dict:
+def _history(filters: tuple[tuple[str, str | None], ...], limit: int, offset: int) -> dict:
     """List one page of History as plain data (cached for a few seconds)."""
-    pattern, repo, source, status = filters
-    found = launch.list_launches(
-        pattern=pattern, repo=repo, source=source, status=status, limit=limit, offset=offset
-    )
+    found = launch.list_launches(**dict(filters), limit=limit, offset=offset)
     return found.model_dump(mode="json")
 
 
-def history(
-    pattern: str | None = None,
-    repo: str | None = None,
-    source: str | None = None,
-    status: str | None = None,
-    *,
-    limit: int = 50,
-    offset: int = 0,
-) -> HistoryPage:
-    """List past launches' entry runs, newest first (raises InvalidRepository for bad repo text)."""
-    return HistoryPage.model_validate(_history((pattern, repo, source, status), limit, offset))
+def history(*, limit: int = 50, offset: int = 0, **filters: str | None) -> HistoryPage:
+    """List past launches' entry runs, newest first (raises InvalidRepository for bad repo text).
+
+    filters: list_launches' (pattern, repo, source, status, drill, variant).
+    """
+    key = tuple(sorted(filters.items()))
+    return HistoryPage.model_validate(_history(key, limit, offset))
+
+
+@st.cache_data(ttl=HISTORY_TTL_S, max_entries=4, show_spinner=False)
+def launch_choices(limit: int = 200) -> dict[str, str]:
+    """Return recent launches, newest first, each labelled by what it was (for pickers).
+
+    One call for the entry runs and one count, none for the launches' other runs: a picker
+    needs no end-to-end times (reading them made Compare slow while a launch ran).
+    """
+    return views.launch_labels(launch.list_launches(limit=limit, end_to_end=False).rows)
 
 
 @st.cache_data(ttl=3600, show_spinner=False)
@@ -146,6 +149,14 @@ def scale_result() -> dict | None:
     return latest_scale()
 
 
-def history_csv(max_rows: int, **filters: str | None) -> str:
-    """Return every History row that matches the filters (up to max_rows) as CSV."""
-    return views.history_frame(launch.list_all_launches(max_rows, **filters)).to_csv(index=False)
+def history_csv(max_rows: int, base_url: str, **filters: str | None) -> str:
+    """Return every History row that matches the filters (up to max_rows) as CSV, its Compare
+    links absolute (base_url: the app's address)."""
+    rows = launch.list_all_launches(max_rows, **filters)
+    return views.history_frame(rows, base_url).to_csv(index=False)
+
+
+def app_url() -> str:
+    """Return the app's address as the browser sees it, ending in "/" ("" when unknown)."""
+    url = (st.context.url or "").split("?")[0]
+    return url.rsplit("/", 1)[0] + "/" if url.count("/") >= 3 else ""

@@ -15,15 +15,16 @@ from pandas.io.formats.style import Styler
 
 from patternlab import views
 from patternlab.launch import (
-    DRILL_LABELS,
     HOST_FAULTS,
     PATTERN_INFO,
     HistoryRow,
     LaunchReport,
     PatternReport,
 )
+from patternlab.ui import logs_view
 from patternlab.views import failures as views_failures
 from patternlab.views.charts import state_color
+from patternlab.views.glossary import MISSING, help_for
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the folder holding flows/
 TREE_COLUMNS = {
@@ -34,15 +35,19 @@ TREE_COLUMNS = {
         "retries", width=150, help="Prefect task retries in this run (task: how many)"
     ),
     "prefect": st.column_config.LinkColumn("UI", display_text="open ↗", width=60),
-    "ran s": st.column_config.NumberColumn("ran s", width=60, format="%.2f"),
-    "role": st.column_config.TextColumn("role", width=110),
-    "task runs": st.column_config.NumberColumn("tasks", width=50),
-    "started by": st.column_config.TextColumn("started by", width=90),
-    "waited s": st.column_config.NumberColumn("waited s", width=70, format="%.2f"),
-    "process": st.column_config.TextColumn("host · process", width=130),
-    "worker": st.column_config.TextColumn(
-        "worker", width=110, help="The Prefect worker that started the run (pool mode)"
+    "ran s": st.column_config.NumberColumn(
+        "ran s", width=60, format="%.2f", help=help_for("ran s")
     ),
+    "role": st.column_config.TextColumn(
+        "role", width=110, help=help_for("entry") + " Other roles name the run's part in the job."
+    ),
+    "task runs": st.column_config.NumberColumn("tasks", width=50),
+    "started by": st.column_config.TextColumn("started by", width=90, help=help_for("started by")),
+    "waited s": st.column_config.NumberColumn(
+        "waited s", width=70, format="%.2f", help=help_for("waited s", "pick-up", "process start")
+    ),
+    "process": st.column_config.TextColumn("host · process", width=130, help=help_for("host")),
+    "worker": st.column_config.TextColumn("worker", width=110, help=help_for("worker")),
 }
 OPTIONAL_TREE = ("message", "retries", "worker")  # shown only when some run has one
 NARROW_TREE = 5  # columns kept when the code sits beside the tree (they fit in half the page)
@@ -71,7 +76,13 @@ def _paint_state(row: pd.Series) -> list[str]:
 
 def paint_states(frame: pd.DataFrame) -> Styler:
     """Style a frame's `state` column in Prefect's colours (it needs a `status` column)."""
-    return frame.style.apply(_paint_state, axis=1).format(precision=2, na_rep="")
+    return shown_numbers(frame.style.apply(_paint_state, axis=1))
+
+
+def shown_numbers(frame: pd.DataFrame | Styler) -> Styler:
+    """Format a table's numbers as every page does: 22,400 and 1.25; `–` where none."""
+    style = frame if isinstance(frame, Styler) else frame.style
+    return style.format(precision=2, thousands=",", na_rep=MISSING)
 
 
 def _tree_columns(frame: pd.DataFrame, narrow: bool) -> list[str]:
@@ -82,8 +93,14 @@ def _tree_columns(frame: pd.DataFrame, narrow: bool) -> list[str]:
     return columns
 
 
-def show_errors(report: PatternReport) -> None:
-    """Show each of a pattern's errors (escaped) with what to do about it."""
+def show_errors(report: PatternReport, *, folded: bool = False) -> None:
+    """Show each of a pattern's errors (escaped) with what to do about it (folded: in an
+    expander, for a drill whose failures are on purpose and summed up above)."""
+    if folded and report.errors:
+        count = len(report.errors)
+        with st.expander(f"{count} error{'s' * (count != 1)} (details)", icon=":material/warning:"):
+            show_errors(report)
+        return
     for line in report.errors:
         hint = views_failures.error_hint(line)
         st.error(f"{views.escape_md(line)}  \n→ {hint}", icon=":material/warning:")
@@ -100,7 +117,12 @@ def _caption(report: PatternReport) -> str:
 
 
 def show_pattern_run(
-    report: PatternReport, when: datetime, *, key: str, with_code: bool = True
+    report: PatternReport,
+    when: datetime,
+    *,
+    key: str,
+    with_code: bool = True,
+    fold_errors: bool = False,
 ) -> None:
     """Show one pattern's run tree (Prefect state colours, UI links), errors, and its flow code."""
     tree, code = st.columns(2) if with_code else (st.container(), None)
@@ -116,7 +138,8 @@ def show_pattern_run(
         st.caption(_caption(report))
         if report.alert:
             st.caption(f"Proactive trigger: {report.alert}")
-        show_errors(report)
+        show_errors(report, folded=fold_errors)
+        logs_view.show_run_logs(report, key=key)
         note = views_failures.computing_note(report)
         if note:
             hint = views_failures.error_hint(note)
@@ -138,18 +161,6 @@ def show_host_fault(report: LaunchReport) -> None:
         return
     text = "  \n".join(views.escape_md(line) for line in views.host_fault_lines(outcome, report))
     st.warning(f"**Host fault: {HOST_FAULTS[outcome.fault]}.**  \n{text}", icon=":material/dns:")
-
-
-def show_drill(report: LaunchReport) -> None:
-    """Say that a launch runs a failure drill, so its failures read as intended."""
-    if report.drill == "none":
-        return
-    label = DRILL_LABELS.get(report.drill, report.drill)
-    st.info(
-        f"**Failure drill: {views.escape_md(label)}.** Failures below are on purpose; the "
-        "Compare page sets what each pattern did beside what its documentation says.",
-        icon=":material/science:",
-    )
 
 
 def _flag_mismatches(frame: pd.DataFrame) -> Styler:
@@ -196,19 +207,32 @@ def show_history_table(rows: Sequence[HistoryRow]) -> None:
         paint_states(views.history_frame(rows)),
         hide_index=True,
         column_order=[
-            "launch",
-            "pattern",
-            "repository",
-            "source",
-            "state",
             "created",
+            "repository",
+            "patterns",
+            "pattern",
+            "drill",
+            "variant",
+            "hold s",
+            "state",
             views.END_TO_END_S,
             views.ENTRY_RUN_S,
             "compare",
             "prefect",
-        ],
+            "source",
+            "launch",
+        ],  # fmt: skip
         column_config={
             "created": st.column_config.DatetimeColumn("created", format="YYYY-MM-DD HH:mm:ss"),
+            "patterns": st.column_config.TextColumn(
+                "launch's patterns", help="Every pattern the launch ran (all 4, or which)"
+            ),
+            "drill": st.column_config.TextColumn(help=help_for("drill")),
+            "variant": st.column_config.TextColumn(
+                help="The deployment variant the launch was made with: the parent waits for its "
+                "child, or fires and forgets"
+            ),
+            "hold s": st.column_config.NumberColumn(help=help_for("proactive window")),
             views.END_TO_END_S: st.column_config.NumberColumn(
                 format="%.2f",
                 help="From the entry run's creation to the end of the pattern's last run "

@@ -281,10 +281,12 @@ def run_tree_dot(pattern: str) -> str:
     color = pattern_color(pattern)
     lines = [
         "digraph {",
-        'rankdir=LR; bgcolor="transparent"; fontname="Helvetica"; fontsize=10; ranksep=0.3;',
+        # Larger type, read from the back of a room; mid-grey labels read on light and dark.
+        'rankdir=LR; bgcolor="transparent"; fontname="Helvetica"; fontsize=14; ranksep=0.3;',
+        'fontcolor="#6B7280"; color="#6B7280";',
         f'node [shape=box, style="rounded,filled", fillcolor="{color}", fontcolor="white",'
-        ' fontname="Helvetica", fontsize=10];',
-        'edge [fontname="Helvetica", fontsize=9, color="#6B7280"];',
+        ' fontname="Helvetica", fontsize=15];',
+        'edge [fontname="Helvetica", fontsize=13, color="#6B7280", fontcolor="#6B7280"];',
     ]
     for number, flows in enumerate(processes, start=1):
         lines.append(f'subgraph cluster_{number} {{ label="process {number}"; style=dashed;')

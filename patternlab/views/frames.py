@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pandas as pd
 
@@ -12,7 +12,6 @@ from patternlab.launch import (
     FINAL_STATUSES,
     PATTERN_INFO,
     FlowRunInfo,
-    HistoryRow,
     LaunchReport,
     PatternReport,
     alert_deadline,
@@ -26,10 +25,6 @@ RUN_TREE_COLUMNS = [
     "started by", "process", "worker", "name", "prefect",
 ]  # fmt: skip
 WAITING = frozenset({"scheduled", "pending"})
-# History shows two durations: the pattern's end-to-end time (as on Compare) and the entry run's
-# own running time (Prefect's total_run_time), without its children and triggered runs.
-END_TO_END_S = "end-to-end s"
-ENTRY_RUN_S = "entry run s"
 
 
 def flow_excerpt(source: str) -> tuple[int, str]:
@@ -154,7 +149,8 @@ def alert_deadlines(report: LaunchReport, window_s: float) -> list[tuple[str, da
         deadline = alert_deadline(p.flow_runs, window_s) if p.pattern == "events" else None
         if deadline is not None:
             label = f"alert window ends ({window_s:g} s after the upstream started)"
-            marks.append((label, deadline))
+            # A plain datetime: Prefect's DateTime subclass is not JSON to plotly's orjson.
+            marks.append((label, datetime.fromtimestamp(deadline.timestamp(), tz=UTC)))
     return marks
 
 
@@ -254,19 +250,3 @@ def documented_frame() -> pd.DataFrame:
         for info in PATTERN_INFO.values()
     ]
     return pd.DataFrame(rows)
-
-
-def history_frame(rows: Sequence[HistoryRow]) -> pd.DataFrame:
-    """Return History rows as a table (and CSV), with a link to each launch's Compare view."""
-    frame = pd.DataFrame([r.model_dump() for r in rows], columns=list(HistoryRow.model_fields))
-    frame.insert(8, "compare", "Compare?launch=" + frame["launch_id"].astype(str))
-    frame["ui_url"] = frame["ui_url"].fillna("")
-    names = {"launch_id": "launch", "repo": "repository", "duration_s": ENTRY_RUN_S,
-             "end_to_end_s": END_TO_END_S, "ui_url": "prefect",
-             "flow_run_id": "flow run id"}  # fmt: skip
-    return frame.rename(columns=names)
-
-
-def unique_launches(rows: Sequence[HistoryRow]) -> list[str]:
-    """Return the launch ids of History rows, in order, each once."""
-    return list(dict.fromkeys(r.launch_id for r in rows if r.launch_id))

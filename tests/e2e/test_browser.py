@@ -58,7 +58,7 @@ def launch_page(page: Page, streamlit_app: App) -> Page:
     """Open the Launch page and wait until it is usable (backend checked, form drawn)."""
     page.goto(f"{streamlit_app.url}/Launch")
     expect(page.get_by_role("button", name="Launch")).to_be_visible(timeout=60_000)
-    expect(page.get_by_text("Prefect server")).to_be_visible()
+    expect(page.get_by_test_id("stSidebar").get_by_text("Prefect server")).to_be_visible()
     record(
         "streamlit_run_to_usable_launch_page_s", round(time.monotonic() - streamlit_app.started, 2)
     )
@@ -92,16 +92,16 @@ def test_launch_all_four_watch_them_complete_and_compare(launch_page: Page):
 
     page.get_by_text("Compare these patterns side by side").click()
     expect(page).to_have_url(re.compile(r"/Compare\?launch="), timeout=30_000)
-    charts = page.get_by_test_id("stPlotlyChart")
+    charts = page.get_by_test_id("stPlotlyChart")  # timings, counts, swimlanes, statistics
     expect(charts.first.locator(".main-svg").first).to_be_visible(timeout=30_000)
-    expect(charts.nth(3).locator(".main-svg").first).to_be_visible(timeout=30_000)
+    expect(charts.nth(4).locator(".main-svg").first).to_be_visible(timeout=30_000)
     timings = charts.first
     for title in TITLES:  # the stacked-time chart's x axis names all four patterns
         expect(timings.locator("g.xtick text", has_text=title)).to_be_visible()
     counts = charts.nth(1)
     for title in TITLES:  # the counts chart's legend has one entry per pattern
         expect(counts.locator("g.legend text", has_text=title)).to_be_visible()
-    assert charts.count() == 4
+    assert charts.count() == 5
     shoot(page, "compare")
 
 

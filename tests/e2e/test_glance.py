@@ -1,0 +1,190 @@
+"""Real-browser tests of reading a comparison at a glance (issue 12) and links that reproduce a
+view (issue 13, item 6): live lanes in the first screen, a launch kept across pages, swimlanes,
+logs and tracebacks, the glossary, History's filters and CSV, 1280x720, the dark theme."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from patternlab.launch import PATTERNS, launch, wait_for_launch
+from tests.e2e.conftest import ARTIFACTS, App
+
+SMALL = {"width": 1280, "height": 720}  # a projector
+RUN_TIMEOUT_MS = 240_000
+PAGES = ["", "Launch", "Compare", "History", "Scale", "Tour"]
+
+
+def shoot(page: Page, name: str) -> None:
+    """Save a screenshot of the viewport to artifacts/."""
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+def no_horizontal_scroll(page: Page) -> bool:
+    """Say whether neither the document nor Streamlit's scrolling main area scrolls sideways."""
+    return page.evaluate(
+        """() => [document.documentElement, document.querySelector('[data-testid="stMain"]')]
+              .filter(Boolean).every(e => e.scrollWidth <= e.clientWidth + 1)"""
+    )
+
+
+@pytest.fixture(scope="module")
+def drill(lab_backend) -> str:
+    """Run a child drill of all four patterns, one after another, and return its launch id."""
+    launch_id = launch(PATTERNS, "PrefectHQ/prefect", "snapshot", drill="child",
+                       order="sequential")  # fmt: skip
+    assert wait_for_launch(launch_id, timeout_s=240).done
+    return launch_id
+
+
+@pytest.fixture
+def small(browser: Browser, streamlit_app: App) -> Page:
+    """Open a fresh 1280x720 browser context (a projector)."""
+    context = browser.new_context(viewport=SMALL)
+    yield context.new_page()
+    context.close()
+
+
+def test_live_lanes_first_and_the_launch_kept_across_pages(small: Page, streamlit_app):
+    """After Launch at 1280x720 the live lanes are in the first screen; Compare and back through
+    the sidebar shows the same launch."""
+    page = small
+    page.goto(f"{streamlit_app.url}/Launch")
+    expect(page.get_by_role("button", name="Launch")).to_be_visible(timeout=60_000)
+    page.get_by_text("offline snapshot (approximate, dated)").click()
+    page.get_by_role("button", name="Launch").click()
+    expect(page).to_have_url(re.compile(r"[?&]launch=[0-9a-f]{12}"), timeout=30_000)
+    launch_id = re.search(r"launch=([0-9a-f]{12})", page.url).group(1)
+    # The fragment redraws every second: the assertions retry rather than hold one element.
+    lanes = page.get_by_test_id("stPlotlyChart").filter(has_text="Timeline of the launch").last
+    expect(lanes.locator("g.trace.bars").first).to_be_visible(timeout=30_000)
+    expect(lanes).to_be_in_viewport(ratio=0.3)  # a good part of it, without scrolling
+    shoot(page, "glance-launch-first-screen")
+    expect(page.get_by_test_id("stMetricValue").first).to_have_text(
+        "Completed", timeout=RUN_TIMEOUT_MS
+    )
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_role("link", name="Compare", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/Compare"), timeout=30_000)
+    sidebar.get_by_role("link", name="Launch", exact=True).click()
+    expect(page.get_by_role("heading", name=re.compile(f"Launch {launch_id}"))).to_be_visible(
+        timeout=30_000
+    )
+    expect(page).to_have_url(re.compile(f"launch={launch_id}"))
+    shoot(page, "glance-launch-kept")
+
+
+def test_a_drill_reads_as_a_story_with_logs_swimlanes_and_the_glossary(page: Page, streamlit_app,
+                                                                        drill):  # fmt: skip
+    """A drill: one summary, its failed run's traceback on demand, the glossary one click away;
+    Compare draws the swimlanes with the alert deadline and the cross-event arrow."""
+    page.goto(f"{streamlit_app.url}/Launch?launch={drill}")
+    story = page.get_by_test_id("stAlert").filter(has_text="The failures below are on purpose")
+    expect(story).to_be_visible(timeout=60_000)
+    expect(story).to_contain_text("Flow of subflows: parent failed: its child's failure reached it")
+    story.screenshot(path=str(ARTIFACTS / "glance-drill-story.png"))
+
+    logs = page.get_by_test_id("stExpander").filter(has_text="Logs and traceback").nth(1)
+    logs.get_by_text("Logs and traceback").click()  # the subflows pattern: its child failed
+    logs.get_by_text("Read its logs from Prefect").click()
+    expect(logs.get_by_text("Traceback", exact=True)).to_be_visible(timeout=30_000)
+    expect(logs.get_by_test_id("stCode").first).to_contain_text("Traceback (most recent call last)")
+    logs.screenshot(path=str(ARTIFACTS / "glance-logs.png"))
+
+    page.get_by_role("button", name="Glossary").click()
+    popover = page.get_by_role("dialog", name="Glossary")
+    expect(popover.get_by_text("started by a Prefect automation")).to_be_visible()
+    popover.screenshot(path=str(ARTIFACTS / "glance-glossary.png"))
+    page.keyboard.press("Escape")
+
+    page.goto(f"{streamlit_app.url}/Compare?launch={drill}")
+    lanes = page.get_by_test_id("stPlotlyChart").first
+    expect(lanes.locator(".main-svg").first).to_be_visible(timeout=60_000)
+    for text in ("alert window ends", "Completed event → automation → run",
+                 "failure reached the parent", "failure stopped at the boundary"):  # fmt: skip
+        expect(lanes.locator("g.annotation", has_text=text).first).to_be_attached()
+    lanes.screenshot(path=str(ARTIFACTS / "glance-swimlanes.png"))
+
+
+def test_history_filters_csv_and_links_that_reproduce_the_view(page: Page, browser: Browser,
+                                                               streamlit_app, drill):  # fmt: skip
+    """History filters by drill and any-case repository from its URL, exports the new columns
+    with absolute Compare links; a link opens the same view in a fresh browser; an unknown id
+    gets a message."""
+    page.goto(f"{streamlit_app.url}/History?history_drill=child&history_repo=PREFECTHQ/Prefect")
+    table = page.get_by_test_id("stDataFrame").first
+    expect(table).to_be_visible(timeout=60_000)
+    expect(page.get_by_text(re.compile(r"^\d+ runs match"))).to_be_visible()
+    cells = table.locator('td[role="gridcell"]')
+    expect(cells.filter(has_text=re.compile("^child$")).first).to_be_attached()
+    expect(cells.filter(has_text=re.compile("^none$"))).to_have_count(0)
+    shoot(page, "glance-history")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export CSV").click()
+    rows = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
+    assert {"patterns", "drill", "variant", "hold s", "compare"} <= set(rows[0])
+    assert {r["drill"] for r in rows} == {"child"}
+    mine = [r for r in rows if r["launch"] == drill]
+    assert mine[0]["compare"] == f"{streamlit_app.url}/Compare?launch={drill}"
+
+    fresh = browser.new_context(viewport={"width": 1440, "height": 1600})
+    other = fresh.new_page()
+    other.goto(mine[0]["compare"])  # as if pasted in another browser
+    expect(other.get_by_test_id("stPlotlyChart").first.locator(".main-svg").first).to_be_visible(
+        timeout=60_000
+    )
+    other.goto(f"{streamlit_app.url}/History?history_drill=child")
+    expect(other.get_by_role("combobox", name="Drill")).to_have_value("child", timeout=60_000)
+    other.goto(f"{streamlit_app.url}/Compare?launch=ffffffffffff")
+    expect(other.get_by_text("No launch ffffffffffff on this Prefect server")).to_be_visible(
+        timeout=60_000
+    )
+    expect(other.get_by_test_id("stException")).to_have_count(0)
+    other.screenshot(path=str(ARTIFACTS / "glance-unknown-link.png"))
+    fresh.close()
+
+
+def test_compare_with_nothing_picked_says_what_to_do(page: Page, streamlit_app, drill):
+    """Clearing Compare's picker leaves a message saying what to pick, not an empty page."""
+    page.goto(f"{streamlit_app.url}/Compare?launch={drill}")
+    picker = page.get_by_test_id("stMultiSelect")
+    expect(picker).to_be_visible(timeout=60_000)
+    picker.get_by_role("button", name="Clear all").click()
+    expect(page.get_by_text("Pick a launch above")).to_be_visible(timeout=30_000)
+    shoot(page, "glance-compare-empty")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_horizontal_scroll_at_1280x720(small: Page, streamlit_app, drill, path):
+    """Every page fits 1280 px wide: no sideways scrolling, the multiselect's chips uncut."""
+    query = f"?launch={drill}" if path in ("Launch", "Compare") else ""
+    small.goto(f"{streamlit_app.url}/{path}{query}")
+    expect(small.get_by_role("heading").first).to_be_visible(timeout=60_000)
+    expect(small.get_by_test_id("stSidebar")).to_be_visible()
+    small.wait_for_load_state("networkidle")
+    expect(small.locator('[data-stale="true"]')).to_have_count(0, timeout=30_000)
+    assert no_horizontal_scroll(small), path
+    if path:  # every page but Home (whose title says it) has its purpose and the glossary
+        expect(small.get_by_role("button", name="Glossary")).to_be_visible()
+    shoot(small, f"glance-1280-{path or 'home'}")
+
+
+def test_the_dark_theme_follows_the_browser(browser: Browser, streamlit_app, drill):
+    """A browser that prefers dark gets the dark theme, with the Compare page still readable."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1800}, color_scheme="dark")
+    page = context.new_page()
+    page.goto(f"{streamlit_app.url}/Compare?launch={drill}")
+    expect(page.get_by_test_id("stPlotlyChart").first.locator(".main-svg").first).to_be_visible(
+        timeout=60_000
+    )
+    background = page.evaluate(
+        "() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor"
+    )
+    red, green, blue = (int(v) for v in re.findall(r"\d+", background)[:3])
+    assert red + green + blue < 150, background
+    shoot(page, "glance-dark-compare")
+    context.close()

@@ -1,0 +1,85 @@
+"""The swimlane view: the patterns on one time axis, processes, hand-offs, where failures went."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from patternlab.views import swimlanes
+from tests.helpers import T0, add_alert_run, build_report, fail_run
+
+NOW = T0 + timedelta(minutes=1)
+
+
+def _texts(fig) -> list[str]:
+    """Return every annotation's text."""
+    return [a.text for a in fig.layout.annotations]
+
+
+def _child_drill():
+    """Return a finished child drill of all four patterns, failing as documented (wait)."""
+    report = build_report(drill="child")
+    by = {p.pattern: p for p in report.patterns}
+    by["deployments"].variant = "wait"
+    fail_run(by["monoflow"], "monoflow")
+    fail_run(by["subflows"], "calculate-average-commits")
+    fail_run(by["subflows"], "subflows-parent")
+    fail_run(by["deployments"], "average-commits-child")
+    fail_run(by["deployments"], "deployments-parent")
+    fail_run(by["events"], "events-downstream")
+    return report
+
+
+def test_each_pattern_is_a_lane_on_one_time_axis():
+    """Four lanes named after the patterns, one date axis for all of them."""
+    fig = swimlanes.swimlane_figure(build_report(), NOW, 10.0)
+    assert [t.replace("<b>", "").replace("</b>", "") for t in fig.layout.yaxis.ticktext] == [
+        "Monoflow", "Flow of subflows", "Flow of deployments", "Event-triggered flow",
+    ]  # fmt: skip
+    assert fig.layout.xaxis.type == "date"
+
+
+def test_hand_offs_are_arrows_across_processes_and_the_event():
+    """Subflow calls, the run_deployment hand-off and event → automation → run are arrows."""
+    texts = _texts(swimlanes.swimlane_figure(build_report(), NOW, 10.0))
+    assert texts.count("subflow call") == 2
+    assert "run_deployment" in texts
+    assert "Completed event → automation → run" in texts
+
+
+def test_runs_sit_in_process_boxes_and_host_boxes_in_pool_mode():
+    """Every process gets a labelled box; a pool launch adds one box per host."""
+    report = build_report()
+    texts = _texts(swimlanes.swimlane_figure(report, NOW, 10.0))
+    assert "process 1000 @ h" in texts
+    assert not any(t.startswith("host ") for t in texts)
+    for p in report.patterns:
+        for r in p.flow_runs:
+            r.work_pool = "lab-process"
+    texts = _texts(swimlanes.swimlane_figure(report, NOW, 10.0))
+    assert "host h" in texts
+
+
+def test_a_drill_shows_where_each_failure_went():
+    """A child failure reaches a waiting parent and a subflow's parent; it stops at the event."""
+    texts = _texts(swimlanes.swimlane_figure(_child_drill(), NOW, 10.0))
+    assert texts.count(swimlanes.REACHED) == 2  # subflows, deployments (wait)
+    assert texts.count(f"✕ {swimlanes.STOPPED}") == 1  # the triggered flow's failure
+
+
+def test_the_alert_deadline_is_marked_and_the_fired_alert_linked_to_it():
+    """The proactive window's end is a dashed line in the events lane, an arrow to the alert."""
+    report = build_report()
+    add_alert_run(report.patterns[3])
+    fig = swimlanes.swimlane_figure(report, NOW, 10.0)
+    assert "alert window ends (10 s)" in _texts(fig)
+    assert "no Completed in time → alert" in _texts(fig)
+    assert any(s.line.dash == "dash" for s in fig.layout.shapes)
+
+
+def test_outside_text_is_escaped_in_the_figure():
+    """A run's message reaches the hover text escaped (plotly reads HTML in labels)."""
+    report = build_report(patterns=["monoflow"])
+    fail_run(report.patterns[0], "monoflow", "<img src=x onerror=alert(1)>")
+    fig = swimlanes.swimlane_figure(report, NOW, 10.0)
+    assert "<img" not in str(fig.data[0].hovertext)
+    assert "&lt;img" in str(fig.data[0].hovertext)
