@@ -175,6 +175,21 @@ def fail_run(report: PatternReport, flow: str, message: str = "boom") -> FlowRun
     return run
 
 
+def child_drill_report() -> LaunchReport:
+    """Return a finished child drill of all four patterns, failing as documented (deployments
+    waiting for its child)."""
+    report = build_report(drill="child")
+    by = {p.pattern: p for p in report.patterns}
+    by["deployments"].variant = "wait"
+    fail_run(by["monoflow"], "monoflow")
+    fail_run(by["subflows"], "calculate-average-commits")
+    fail_run(by["subflows"], "subflows-parent")
+    fail_run(by["deployments"], "average-commits-child")
+    fail_run(by["deployments"], "deployments-parent")
+    fail_run(by["events"], "events-downstream")
+    return report
+
+
 def add_alert_run(report: PatternReport) -> FlowRunInfo:
     """Add the proactive trigger's alert run to an events pattern and return it."""
     alert = FlowRunInfo(

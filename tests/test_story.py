@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from patternlab.views import story
-from tests.helpers import T0, build_report, fail_run
+from tests.helpers import T0, build_report, child_drill_report
 
 
 def test_a_scheduled_run_says_it_waits_for_the_runners_poll() -> None:
@@ -34,15 +34,7 @@ def test_running_and_finished_runs_need_no_explanation() -> None:
 
 def test_a_child_drill_reads_as_one_headline_and_a_sentence_per_pattern() -> None:
     """The drill's headline says the failures are on purpose; each pattern gets one sentence."""
-    report = build_report(drill="child")
-    by = {p.pattern: p for p in report.patterns}
-    by["deployments"].variant = "wait"
-    fail_run(by["monoflow"], "monoflow")
-    fail_run(by["subflows"], "calculate-average-commits")
-    fail_run(by["subflows"], "subflows-parent")
-    fail_run(by["deployments"], "average-commits-child")
-    fail_run(by["deployments"], "deployments-parent")
-    fail_run(by["events"], "events-downstream")
+    report = child_drill_report()
     headline, lines = story.drill_story(report, window_s=10.0)
     assert headline.startswith("Failure drill: Child step fails")
     assert "on purpose" in headline

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from patternlab.views import swimlanes
-from tests.helpers import T0, add_alert_run, build_report, fail_run
+from tests.helpers import T0, add_alert_run, build_report, child_drill_report, fail_run
 
 NOW = T0 + timedelta(minutes=1)
 
@@ -13,20 +13,6 @@ NOW = T0 + timedelta(minutes=1)
 def _texts(fig) -> list[str]:
     """Return every annotation's text."""
     return [a.text for a in fig.layout.annotations]
-
-
-def _child_drill():
-    """Return a finished child drill of all four patterns, failing as documented (wait)."""
-    report = build_report(drill="child")
-    by = {p.pattern: p for p in report.patterns}
-    by["deployments"].variant = "wait"
-    fail_run(by["monoflow"], "monoflow")
-    fail_run(by["subflows"], "calculate-average-commits")
-    fail_run(by["subflows"], "subflows-parent")
-    fail_run(by["deployments"], "average-commits-child")
-    fail_run(by["deployments"], "deployments-parent")
-    fail_run(by["events"], "events-downstream")
-    return report
 
 
 def test_each_pattern_is_a_lane_on_one_time_axis():
@@ -61,7 +47,7 @@ def test_runs_sit_in_process_boxes_and_host_boxes_in_pool_mode():
 
 def test_a_drill_shows_where_each_failure_went():
     """A child failure reaches a waiting parent and a subflow's parent; it stops at the event."""
-    texts = _texts(swimlanes.swimlane_figure(_child_drill(), NOW, 10.0))
+    texts = _texts(swimlanes.swimlane_figure(child_drill_report(), NOW, 10.0))
     assert texts.count(swimlanes.REACHED) == 2  # subflows, deployments (wait)
     assert texts.count(f"✕ {swimlanes.STOPPED}") == 1  # the triggered flow's failure
 

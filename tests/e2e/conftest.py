@@ -21,10 +21,12 @@ CHROMIUM = "/usr/bin/chromium"
 
 @dataclass(frozen=True)
 class App:
-    """A running `streamlit run app.py`: its URL and when it was started (monotonic seconds)."""
+    """A running `streamlit run app.py`: its URL, when it was started and when it first answered
+    its health check (monotonic seconds)."""
 
     url: str
     started: float
+    answered: float
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +53,7 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1440, "height": 3400}}
 
 
-def _serve_app(env: dict[str, str], log_name: str):
+def serve_app(env: dict[str, str], log_name: str):
     """Run `streamlit run app.py` on a free port with `env`; yield the App, then stop it."""
     port = free_port()
     ARTIFACTS.mkdir(exist_ok=True)
@@ -75,7 +77,7 @@ def _serve_app(env: dict[str, str], log_name: str):
     try:
         wait_for(healthy, timeout=60, interval=0.2, what="streamlit to answer its health check")
         assert proc.poll() is None, log_path.read_text()
-        yield App(url=url, started=started)
+        yield App(url=url, started=started, answered=time.monotonic())
     finally:
         proc.terminate()
         try:
@@ -92,7 +94,7 @@ def streamlit_app(lab_backend) -> App:
     # The app must find the lab's embedded backend itself (same home and port), as a user's would:
     # without PREFECT_API_URL it is in embedded mode and reuses the running backend.
     env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
-    yield from _serve_app(env, "streamlit-e2e.log")
+    yield from serve_app(env, "streamlit-e2e.log")
 
 
 @pytest.fixture(scope="session")
@@ -100,4 +102,4 @@ def pool_app(pool_backend) -> App:
     """Start a second `streamlit run app.py` against the session's pool-mode backend."""
     # The pool backend's own environment (home, port, PATTERNLAB_EXECUTION=pool): the app finds
     # that backend running and reuses it, as a user's app in pool mode would.
-    yield from _serve_app(dict(pool_backend.env), "streamlit-e2e-pool.log")
+    yield from serve_app(dict(pool_backend.env), "streamlit-e2e-pool.log")

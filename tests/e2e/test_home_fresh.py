@@ -9,13 +9,12 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ARTIFACTS, ROOT, App
+from tests.e2e.conftest import ROOT, App, serve_app
 from tests.e2e.test_browser import record, shoot
-from tests.helpers import free_port, wait_for
+from tests.helpers import free_port
 
 
 @pytest.fixture
@@ -24,35 +23,9 @@ def fresh_home_app(tmp_path: Path) -> App:
     drop = ("PREFECT_API_URL", "PREFECT_HOME")
     env = {k: v for k, v in os.environ.items() if k not in drop}
     env |= {"PATTERNLAB_HOME": str(tmp_path / "home"), "PATTERNLAB_PORT": str(free_port())}
-    ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / "streamlit-fresh-home.log", "wb")  # noqa: SIM115 - closed below
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-
-    def healthy() -> bool:
-        try:
-            return httpx.get(f"{url}/_stcore/health", timeout=1.0).text == "ok"
-        except httpx.HTTPError:
-            return proc.poll() is not None
-
     try:
-        wait_for(healthy, timeout=60, interval=0.1, what="streamlit to answer its health check")
-        assert proc.poll() is None, (ARTIFACTS / "streamlit-fresh-home.log").read_text()
-        yield App(url=url, started=time.monotonic())  # "after `streamlit run` answers"
+        yield from serve_app(env, "streamlit-fresh-home.log")
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
         # The backend the app started outlives it (detached): stop it, or it idles on for the
         # rest of the session, a Prefect server and a polling runner taking CPU from every test.
         down = [sys.executable, "-m", "patternlab", "backend", "down"]
@@ -68,14 +41,14 @@ def test_home_on_a_fresh_home_shows_the_patterns_at_once_then_a_working_launch(
     page.goto(fresh_home_app.url)
     diagrams = page.get_by_test_id("stGraphVizChart")
     expect(diagrams.nth(3).locator("svg")).to_be_visible(timeout=30_000)
-    patterns_s = time.monotonic() - fresh_home_app.started
+    patterns_s = time.monotonic() - fresh_home_app.answered
     starting = page.get_by_role("button", name="Launch all four — starting…")
     expect(starting).to_be_disabled(timeout=10_000)  # a fresh backend takes seconds: not yet
     expect(page.get_by_text("Starting the lab's Prefect backend")).to_be_visible()
     shoot(page, "home-starting")
     ready = page.get_by_role("button", name="Launch all four on")
     expect(ready).to_be_enabled(timeout=180_000)
-    launch_s = time.monotonic() - fresh_home_app.started
+    launch_s = time.monotonic() - fresh_home_app.answered
     expect(page.get_by_text("Embedded backend up")).to_be_visible()
     shoot(page, "home-ready")
     ready.click()
