@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from patternlab import backend
-from patternlab.launch import launch, launch_ui_url, read_run_logs, wait_for_launch
+from patternlab.launch import FlowRunInfo, launch, launch_ui_url, read_run_logs, wait_for_launch
 from patternlab.launch.logs import MASK, mask_secrets
 from patternlab.settings import get_settings
+from patternlab.ui.logs_view import LOGS_SETTLE_S, logs_settled
 from tests.conftest import TEST_TOKEN
+from tests.helpers import T0, wait_for
 
 
 def test_the_github_token_is_masked_in_any_text():
@@ -34,9 +38,10 @@ def failed_monoflow(lab_backend):
 
 def test_a_failed_runs_logs_hold_its_traceback_and_no_secret(failed_monoflow):
     """A failed run's logs come in order with its traceback, and no token or auth string."""
-    logs = read_run_logs(failed_monoflow.id)
+    # The flow process ships its last lines just after its final state: wait for them to arrive.
+    logs = wait_for(lambda: (found := read_run_logs(failed_monoflow.id)).lines and found,
+                    timeout=30, interval=0.5, what="the failed run's log lines")  # fmt: skip
     assert logs.state == "Failed"
-    assert logs.lines, "a finished run has log lines"
     assert logs.lines == sorted(logs.lines, key=lambda line: line.at)
     assert logs.traceback.startswith("Traceback (most recent call last)")
     assert "drill" in logs.traceback.lower()
@@ -44,6 +49,17 @@ def test_a_failed_runs_logs_hold_its_traceback_and_no_secret(failed_monoflow):
     assert TEST_TOKEN not in text
     auth = get_settings().auth_string()
     assert not auth or auth not in text
+
+
+def test_a_final_runs_logs_are_cached_only_once_they_have_settled():
+    """Logs arrive a moment after the final state: a run that just ended is read again."""
+    ended = T0 + timedelta(seconds=5)
+    run = FlowRunInfo(id="r", name="r", flow="monoflow", role="entry", state="Failed",
+                      status="failed", created=T0, start=T0, end=ended)  # fmt: skip
+    assert not logs_settled(run, ended + timedelta(seconds=1))
+    assert logs_settled(run, ended + timedelta(seconds=LOGS_SETTLE_S))
+    running = run.model_copy(update={"status": "running", "state": "Running", "end": None})
+    assert not logs_settled(running, ended + timedelta(hours=1))
 
 
 def test_an_unknown_run_id_is_a_clear_error(lab_backend):

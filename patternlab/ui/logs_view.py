@@ -2,28 +2,39 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import streamlit as st
 
 from patternlab import launch
-from patternlab.launch import FINAL_STATUSES, PatternReport
-from patternlab.ui.page_setup import show_error
+from patternlab.launch import FINAL_STATUSES, FlowRunInfo, PatternReport
+from patternlab.ui.page_setup import now, show_error
 
 FINISHED_TTL_S = 600
 FAILED = ("failed", "crashed")
+# A run's flow process ships its last log lines in batches (every 2 s by default) and on exit,
+# after its final state is set: only a run that ended this long ago has all its logs.
+LOGS_SETTLE_S = 10.0
+
+
+def logs_settled(run: FlowRunInfo, when: datetime) -> bool:
+    """Say whether a run's logs can no longer change: final, and ended LOGS_SETTLE_S ago."""
+    if run.status not in FINAL_STATUSES or run.end is None:
+        return False
+    return (when - run.end).total_seconds() >= LOGS_SETTLE_S
 
 
 @st.cache_data(ttl=FINISHED_TTL_S, max_entries=64, show_spinner=False)
 def _final_logs(flow_run_id: str) -> dict:
-    """Read a final run's logs once (they no longer change) as plain data."""
+    """Read a settled run's logs once (they no longer change) as plain data."""
     return launch.read_run_logs(flow_run_id).model_dump(mode="json")
 
 
-def _read(flow_run_id: str, final: bool) -> launch.RunLogs | None:
-    """Read a run's logs (cached once the run is final); show why not and return None."""
+def _read(flow_run_id: str, settled: bool) -> launch.RunLogs | None:
+    """Read a run's logs (cached once they are settled); show why not and return None."""
     try:
-        if final:
+        if settled:
             return launch.RunLogs.model_validate(_final_logs(flow_run_id))
         return launch.read_run_logs(flow_run_id)
     except Exception as exc:  # noqa: BLE001 - a missing run, the server away: shown as messages
@@ -56,7 +67,7 @@ def show_run_logs(report: PatternReport, *, key: str) -> None:
         run = runs[pick]
         if not st.toggle("Read its logs from Prefect", key=f"logs-read-{key}-{run.id}"):
             return
-        logs = _read(run.id, run.status in FINAL_STATUSES)
+        logs = _read(run.id, logs_settled(run, now()))
         if logs is None:
             return
         st.caption(f"Final state: {logs.state} · {len(logs.lines)} log lines"
