@@ -10,10 +10,10 @@ import streamlit as st
 
 from patternlab import views
 from patternlab.launch import PATTERN_INFO
-from patternlab.ui import home_start
+from patternlab.ui import home_start, page_setup
 from patternlab.views import charts
 
-home_start.page_at_once("Home", ":material/science:")
+page_setup.page_at_once("Home")
 
 st.title("Pattern Lab")
 st.markdown(

@@ -12,7 +12,7 @@ from patternlab.ui.launch_view import watch_launch
 
 LAST = "launch_last"  # the launch this session last watched: the sidebar link comes back to it
 
-ui.page("Launch", ":material/rocket_launch:")
+ui.page("Launch")
 st.title("Launch")
 page_intro(
     "Run the same job in the patterns you pick, on a real Prefect server, and watch their runs "

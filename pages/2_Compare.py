@@ -11,7 +11,7 @@ from patternlab.ui.glossary_view import page_intro
 from patternlab.ui.logs_view import show_launch_link
 from patternlab.ui.report_download import report_download
 
-ui.page("Compare", ":material/bar_chart:")
+ui.page("Compare")
 st.title("Compare")
 page_intro(
     "Set the patterns of a launch side by side: where the time goes, what ran where, what each "

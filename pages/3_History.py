@@ -24,7 +24,7 @@ FILTERS = [  # (widget key, label, choices); each kept in the URL under its key 
     ("history_size", "Rows", PAGE_SIZES),
 ]
 
-ui.page("History", ":material/history:")
+ui.page("History")
 st.title("History")
 page_intro(
     "Find any past launch by what it was (repository, patterns, drill, variant, state) and open "

@@ -8,7 +8,7 @@ from patternlab import ui, views
 from patternlab.ui.glossary_view import page_intro
 from patternlab.views import scale, scale_charts
 
-ui.page("Scale", ":material/trending_up:")
+ui.page("Scale")
 st.title("Scale")
 page_intro(
     "See how each pattern's cost grows with the number of repositories it computes.",

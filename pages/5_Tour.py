@@ -10,7 +10,7 @@ from patternlab.ui import reads, tour_view
 from patternlab.ui.glossary_view import page_intro
 from patternlab.views.tour import STEPS
 
-ui.page("Tour", ":material/tour:")
+ui.page("Tour")
 st.title("Guided tour")
 page_intro(
     "Walk an audience through the four patterns, one step at a time, on real runs.",

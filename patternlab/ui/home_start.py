@@ -1,6 +1,7 @@
-"""Home at once: a page set-up that never waits for the backend, its start shown in place.
+"""Home at once: the backend's start shown in place, never waited for.
 
-Other pages need the backend before they draw (`page_setup.page`); Home does not. It starts the
+Other pages need the backend before they draw (`page_setup.page`); Home sets itself up with
+`page_setup.page_at_once` and does not. It starts the
 embedded backend in a background thread (patternlab.backend.background, guarded by the
 backend's own lock) and a fragment shows that start's progress where the health bar will be;
 the quick Launch button says "starting…" until the backend can take a launch.
@@ -12,19 +13,11 @@ import streamlit as st
 
 from patternlab import backend, views
 from patternlab.backend import BackgroundStart, is_ready, last_start, start_in_background
-from patternlab.ui.page_setup import TAB_ICONS, share_secret_token, show_navigation, show_sidebar
+from patternlab.ui.page_setup import show_sidebar
 from patternlab.ui.reads import snapshot_repos, start_launch
 
 POLL_S = 1.0  # how often the progress fragment looks at the background start
 QUICK_PATTERNS = ["monoflow", "subflows", "deployments", "events"]
-
-
-def page_at_once(title: str, icon: str) -> None:
-    """Set a page up without touching the backend: config, token, navigation."""
-    tab_icon = TAB_ICONS.get(title, TAB_ICONS["Home"])  # an emoji: no icon fetched from a CDN
-    st.set_page_config(page_title=f"{title} · Pattern Lab", page_icon=tab_icon, layout="wide")
-    share_secret_token()
-    show_navigation()
 
 
 def backend_in_place(slot: st.delta_generator.DeltaGenerator) -> None:

@@ -41,12 +41,17 @@ TAB_ICONS = {
 }  # fmt: skip
 
 
-def page(title: str, icon: str) -> backend.BackendStatus:
-    """Set up a page: config, a running backend (or a clear stop), and the sidebar."""
+def page_at_once(title: str) -> None:
+    """Set a page up without touching the backend: config, token, navigation."""
     tab_icon = TAB_ICONS.get(title, TAB_ICONS["Home"])
     st.set_page_config(page_title=f"{title} · Pattern Lab", page_icon=tab_icon, layout="wide")
     share_secret_token()
     show_navigation()  # first: the links work even when the page stops for a missing backend
+
+
+def page(title: str) -> backend.BackendStatus:
+    """Set up a page: config, a running backend (or a clear stop), and the sidebar."""
+    page_at_once(title)
     status = require_backend()
     show_sidebar(status)
     return status
