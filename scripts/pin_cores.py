@@ -16,13 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-from pathlib import Path
 
 import psutil
 
 from patternlab.backend import backend_pids
-from patternlab.bench import worker
+from patternlab.bench import measure, worker
 
 MEASURES = ("task_call_ms", "subflow_call_ms", "end_to_end_s", "cpu_s")
 
@@ -46,11 +44,7 @@ def _pin(pids: list[int], cpus: set[int]) -> None:
 
 def _medians(rows: list[dict]) -> dict[str, float | None]:
     """Return each measure's median over the runs that have it."""
-    out = {}
-    for key in MEASURES:
-        values = [r[key] for r in rows if r.get(key) is not None]
-        out[key] = round(statistics.median(values), 2) if values else None
-    return out
+    return {k: (measure.summarise(r.get(k) for r in rows) or {}).get("median") for k in MEASURES}
 
 
 def main() -> None:
@@ -64,7 +58,7 @@ def main() -> None:
         raise SystemExit("start the backend first: python -m patternlab backend up")
     every = set(range(os.cpu_count() or 1))
     settings = [("free", every, every), ("pinned", {0}, {1}), ("free again", every, every)]
-    result = {"loadavg_before": Path("/proc/loadavg").read_text().split()[:3]}
+    result = {"loadavg_before": [round(x, 2) for x in os.getloadavg()]}
     try:
         for name, server_cpus, runner_cpus in settings:
             _pin(server, server_cpus)
@@ -78,7 +72,7 @@ def main() -> None:
                 print(name, pattern, result[f"{name} {pattern}"], flush=True)
     finally:
         _pin(server + runner, every)
-    result["loadavg_after"] = Path("/proc/loadavg").read_text().split()[:3]
+    result["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(result, indent=2))
 
 

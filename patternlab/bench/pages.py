@@ -73,7 +73,7 @@ def run_pages(
         watcher.start()
         busy = []
         while len(busy) < rounds and not read_launch(busy_id).done:
-            busy.append(_round(port, busy_id) | {"load": _loadavg()})
+            busy.append(_round(port, busy_id) | {"load": [round(x, 2) for x in os.getloadavg()]})
         progress(f"during a launch: {_summary([_strip(b) for b in busy])}")
         watcher.join(timeout=600)
     finally:
@@ -88,9 +88,3 @@ def run_pages(
 def _strip(found: dict[str, Any]) -> dict[str, float]:
     """Return a round's timings without its load average."""
     return {k: v for k, v in found.items() if k != "load"}
-
-
-def _loadavg() -> str:
-    """Return /proc/loadavg's first three fields (the machine's load while measured)."""
-    with open("/proc/loadavg", encoding="ascii") as f:
-        return " ".join(f.read().split()[:3])
