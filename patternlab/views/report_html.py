@@ -12,8 +12,10 @@ import html
 import importlib.metadata
 import os
 import platform
+import tomllib
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 import plotly.io as pio
@@ -43,6 +45,12 @@ TIME_NOTE = (
 )
 
 
+def _lab_version() -> str:
+    """Return the lab's version as pyproject.toml declares it (the one place it is written)."""
+    with open(Path(__file__).resolve().parents[2] / "pyproject.toml", "rb") as f:
+        return tomllib.load(f)["project"]["version"]
+
+
 def report_facts() -> dict[str, str]:
     """Return what a reader needs to judge the numbers: versions, machine (read here, once)."""
 
@@ -54,7 +62,7 @@ def report_facts() -> dict[str, str]:
 
     return {
         "Prefect": version("prefect"),
-        "Pattern Lab": "0.1.0",
+        "Pattern Lab": _lab_version(),
         "Python": platform.python_version(),
         "Machine": f"{platform.node()} · {platform.system()} {platform.release()} · "
         f"{platform.machine()} · {os.cpu_count()} CPUs",
