@@ -239,8 +239,10 @@ def test_warm_and_cold_starts_are_the_median_of_three_samples(monkeypatch, tmp_p
     monkeypatch.setattr(run, "stop_backend", lambda s: [])
     workers = {"tuned": FakeWorker("tuned", [])}
     out = run._dashboard(workers, "o/r", tmp_path, 3, lambda line: None)
+    out |= run._cold_starts(tmp_path, 3, lambda line: None)
     assert (out["warm_start_s"], out["warm"]["samples"]) == (4.0, [3.0, 9.0, 4.0])
     assert (out["cold_start_s"], out["cold"]["samples"]) == (15.0, [20.0, 12.0, 15.0])
+    assert set(out["cold_loadavg"]) == {"before", "after"}
     assert out["cold_launch_ready_s"] == 25.0
     assert out["rss_mb"] == 800.0
     cold_homes = started[3:]
@@ -248,17 +250,22 @@ def test_warm_and_cold_starts_are_the_median_of_three_samples(monkeypatch, tmp_p
 
 
 def test_both_backends_get_the_same_unmeasured_warm_up_first(monkeypatch):
-    """Before any measured run, each pattern runs once on each backend, and is not measured."""
+    """Before any measured run, each pattern runs once on each backend, and is not measured;
+    the fresh-home starts come before any backend is up (nothing else of the lab running)."""
     calls: list = []
     workers = {name: FakeWorker(name, calls) for name in ("tuned", "stock")}
 
     @contextmanager
     def fake_backends(scratch, say, names=("tuned", "stock")):
+        calls.append(("lab", "backends up", None))
         yield workers
 
     monkeypatch.setattr(run, "_backends", fake_backends)
     monkeypatch.setattr(run, "read_config", lambda s: {})
-    monkeypatch.setattr(run, "_dashboard", lambda *a: {})
+    monkeypatch.setattr(run, "_dashboard", lambda *a: {"warm_start_s": 2.0})
+    cold = {"cold_start_s": 1.0, "cold_launch_ready_s": 8.0}
+    monkeypatch.setattr(run, "_cold_starts",
+                        lambda *a: calls.append(("lab", "cold", None)) or cold)  # fmt: skip
     monkeypatch.setattr(run, "plain_run", lambda repo: {"completed": True, "end_to_end_s": 0.1})
     result = run.run_bench(repeat=1, concurrent_n=2)
     runs = [c for c in calls if c[1] == "run"]
@@ -268,6 +275,8 @@ def test_both_backends_get_the_same_unmeasured_warm_up_first(monkeypatch):
     )
     assert len(result["warmup"]) == 2 * len(PATTERNS)
     assert len([r for r in result["runs"] if r["backend"] != "plain"]) == 2 * len(PATTERNS)
+    assert calls[:2] == [("lab", "cold", None), ("lab", "backends up", None)]
+    assert result["dashboard"] == {"warm_start_s": 2.0, **cold}
 
 
 def test_a_running_backends_configuration_is_read_back(lab_backend):

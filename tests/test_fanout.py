@@ -36,7 +36,7 @@ def fair(lab_backend, workload) -> LaunchReport:
     launch_id = launch(
         ["monoflow", "subflows", "deployments", "events"], workload=workload, child_limit=2
     )
-    return wait_for_launch(launch_id, timeout_s=TIMEOUT_S)
+    return wait_for_launch(launch_id, timeout_s=TIMEOUT_S, settled=True)  # exact task counts
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,7 @@ def variants(lab_backend, workload) -> LaunchReport:
     """Monoflow on Dask and subflows run concurrently, started together."""
     launch_id = launch(["monoflow", "subflows"], workload=workload, order="together",
                        task_runner="dask", concurrent_subflows=True)  # fmt: skip
-    return wait_for_launch(launch_id, timeout_s=TIMEOUT_S)
+    return wait_for_launch(launch_id, timeout_s=TIMEOUT_S, settled=True)
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,19 @@ from datetime import timedelta
 import pytest
 
 from patternlab import backend
-from patternlab.launch import FlowRunInfo, launch, launch_ui_url, read_run_logs, wait_for_launch
+from patternlab.launch import (
+    SETTLE_S,
+    FlowRunInfo,
+    launch,
+    launch_ui_url,
+    read_run_logs,
+    wait_for_launch,
+)
 from patternlab.launch.logs import MASK, mask_secrets
 from patternlab.settings import get_settings
 from patternlab.ui.logs_view import LOGS_SETTLE_S, logs_settled
 from tests.conftest import TEST_TOKEN
-from tests.helpers import T0, wait_for
+from tests.helpers import T0, build_report, wait_for
 
 
 def test_the_github_token_is_masked_in_any_text():
@@ -68,3 +75,13 @@ def test_an_unknown_run_id_is_a_clear_error(lab_backend):
         read_run_logs("../etc/passwd")
     with pytest.raises(LookupError, match="No flow run"):
         read_run_logs("00000000-0000-0000-0000-000000000000")
+
+
+def test_a_launch_is_settled_only_once_its_last_run_ended_settle_s_ago():
+    """Prefect records task runs a moment after the final state: until SETTLE_S, not settled."""
+    report = build_report()
+    last = max(r.end for p in report.patterns for r in p.flow_runs)
+    assert not report.settled(last + timedelta(seconds=1))
+    assert report.settled(last + timedelta(seconds=SETTLE_S))
+    running = report.model_copy(update={"done": False})
+    assert not running.settled(last + timedelta(hours=1))

@@ -9,6 +9,7 @@ import re
 import socket
 import time
 import tomllib
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -49,10 +50,15 @@ def open_page(page: str | None = None, **query: str | list[str]) -> AppTest:
     return at
 
 
-def wait_done(launch_id: str) -> LaunchReport:
-    """Poll a launch, starting each next pattern, until every run is final (RUN_TIMEOUT_S)."""
+def wait_done(launch_id: str, *, settled: bool = False) -> LaunchReport:
+    """Poll a launch, starting each next pattern, until every run is final (RUN_TIMEOUT_S);
+    settled: until its task runs are all recorded too (exact counts)."""
+
+    def over(r: LaunchReport) -> bool:
+        return r.settled(datetime.now(UTC)) if settled else r.done
+
     return wait_for(
-        lambda: (r := launches.advance_launch(launch_id)).done and r,
+        lambda: over(r := launches.advance_launch(launch_id)) and r,
         timeout=RUN_TIMEOUT_S,
         interval=0.5,
         what=f"launch {launch_id} to finish",
@@ -86,7 +92,7 @@ def page_launch(lab_backend) -> LaunchReport:
     at.button(key="launch_go").click().run()
     assert not at.exception
     assert not at.error, [e.value for e in at.error]
-    return wait_done(at.query_params["launch"])
+    return wait_done(at.query_params["launch"], settled=True)  # Compare's exact counts
 
 
 @pytest.mark.parametrize("page", [None, *PAGES])

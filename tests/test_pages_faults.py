@@ -17,7 +17,9 @@ from streamlit.testing.v1 import AppTest
 
 from patternlab import backend
 from patternlab import launch as launches
+from patternlab.backend import BackgroundStart
 from patternlab.launch import PATTERNS, LaunchReport
+from patternlab.ui import home_start
 from patternlab.ui import page_setup as ui_page
 from tests.conftest import TEST_TOKEN
 from tests.helpers import gone, page_bytes, wait_for
@@ -181,6 +183,9 @@ def test_backend_down_shows_a_message_and_the_page_comes_back(server_stops, monk
     # check passed just before the server went away. Pin the check to "up" to get that page.
     seen_up = backend.backend_status()
     monkeypatch.setattr(ui_page, "require_backend", lambda settings=None: seen_up)
+    # Each open_page runs Home first, which starts a stopped backend in the background: the
+    # server could be back before History draws. Home keeps it down here.
+    monkeypatch.setattr(home_start, "start_in_background", lambda retry=False: BackgroundStart())
     server_stops()
     started = time.monotonic()
     page = open_page("pages/1_Launch.py", launch=earlier)

@@ -44,7 +44,7 @@ def _pattern(report: LaunchReport, name: str) -> PatternReport:
 def all_four(lab_backend) -> LaunchReport:
     """Launch all four patterns once on the snapshot and wait for every run."""
     launch_id = launch(["monoflow", "subflows", "deployments", "events"], REPO, "snapshot")
-    return wait_for_launch(launch_id, timeout_s=120)
+    return wait_for_launch(launch_id, timeout_s=120, settled=True)  # exact task counts
 
 
 def test_every_pattern_completes(all_four):

@@ -210,6 +210,16 @@ def _config_line(config: dict[str, Any]) -> str:
     )
 
 
+def _cold_note(d: dict[str, Any]) -> str:
+    """Say under what load the fresh-home starts ran (before any other backend), or why not."""
+    if d.get("cold_error"):
+        return f" (not measured: {d['cold_error']})"
+    load = d.get("cold_loadavg")
+    if not load:
+        return ""
+    return f" (nothing else of the lab up; load {load['before'][0]} → {load['after'][0]})"
+
+
 def format_table(result: dict[str, Any]) -> str:
     """Render the result as plain-text tables (runs, ratios, dashboard, concurrency, targets)."""
     lines = ["pattern      backend ok   " + " | ".join(h for h, _ in COLUMNS)]
@@ -235,7 +245,8 @@ def format_table(result: dict[str, Any]) -> str:
     lines.append(f"dashboard: poll {d.get('poll_ms')} ms / {d.get('poll_api_calls')} API calls; "
                  f"warm start {d.get('warm_start_s')} s (median of {warm}); cold start "
                  f"{d.get('cold_start_s')} s to the patterns (median of {cold}), "
-                 f"{d.get('cold_launch_ready_s')} s to a working Launch; RSS {d.get('rss_mb')} MB "
+                 f"{d.get('cold_launch_ready_s')} s to a working Launch{_cold_note(d)}; "
+                 f"RSS {d.get('rss_mb')} MB "
                  f"(PSS {pss} MB)" + (f"; memory not measured: {memory_error}"
                                       if memory_error else ""))  # fmt: skip
     for name, config in result.get("backends", {}).items():

@@ -21,6 +21,7 @@ from patternlab.launch.metrics import alert_deadline
 from patternlab.launch.models import (
     FINAL_STATUSES,
     PATTERNS,
+    SETTLE_S,
     Aggregate,
     Contributor,
     FlowRunInfo,
@@ -52,7 +53,7 @@ _LAZY = {
 
 __all__ = [
     "DRILLS", "DRILL_LABELS", "FINAL_STATUSES", "FLOW_ROLES", "PATTERNS", "PATTERN_INFO",
-    "Aggregate", "Progress", "RepoRank", "Contributor", "DrillOutcome", "FlowRunInfo",
+    "SETTLE_S", "Aggregate", "Progress", "RepoRank", "Contributor", "DrillOutcome", "FlowRunInfo",
     "HistoryPage", "HistoryRow", "LaunchReport",
     "Pattern", "PatternInfo", "PatternReport", "RepoStats", "Role", "Separation", "Status",
     "Timings", "WeekCommits", "LaunchSource", "alert_deadline", "check_source", "drill_outcome",

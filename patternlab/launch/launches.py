@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 from flows.catalog import DRILLS, SOURCES, TASK_RUNNERS
@@ -126,8 +127,13 @@ def wait_for_launch(
     timeout_s: float = 180.0,
     poll_s: float = 0.5,
     on_poll: Callable[[LaunchReport], None] | None = None,
+    settled: bool = False,
 ) -> LaunchReport:
-    """Poll a launch, starting each next step, until every run is final or the deadline passes."""
+    """Poll a launch, starting each next step, until every run is final or the deadline passes.
+
+    settled: wait on until the report can no longer change (LaunchReport.settled), for exact
+    task-run counts.
+    """
     deadline = time.monotonic() + timeout_s
     notices: list[str] = []
     while True:
@@ -136,6 +142,7 @@ def wait_for_launch(
         report.notices = notices
         if on_poll:
             on_poll(report)
-        if report.done or time.monotonic() > deadline:
+        over = report.settled(datetime.now(UTC)) if settled else report.done
+        if over or time.monotonic() > deadline:
             return report
         time.sleep(poll_s)

@@ -9,6 +9,10 @@ from pydantic import BaseModel, Field, computed_field, model_validator
 
 from flows.catalog import FLOW_ROLES, PATTERNS, Pattern, Role
 
+# How long after a launch's last run ended its task runs and logs are all recorded (Prefect
+# writes them from the events and log batches the flow processes send, after the final state)
+SETTLE_S = 10.0
+
 __all__ = ["PATTERNS", "Pattern", "Role"]  # and the models below
 # Our own small status vocabulary (Prefect's StateType, lower-cased); `state` keeps Prefect's name.
 Status = Literal[
@@ -213,6 +217,15 @@ class LaunchReport(BaseModel):
     repos: int = 1  # repositories in the workload
     owner: str | None = None  # the workload is this owner's repositories
     synthetic: bool = False  # the workload is the snapshot's synthetic organisation
+
+    def settled(self, when: datetime) -> bool:
+        """Say whether the report can no longer change: done, and its last run ended SETTLE_S ago.
+
+        Prefect records task runs (and log lines) from what the flow processes send, a moment
+        after a run's final state: a report read just then can count a task run too few.
+        """
+        ends = [r.end for p in self.patterns for r in p.flow_runs if r.end is not None]
+        return self.done and (not ends or (when - max(ends)).total_seconds() >= SETTLE_S)
 
     @computed_field  # type: ignore[prop-decorator]
     @property

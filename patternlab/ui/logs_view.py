@@ -15,7 +15,7 @@ FINISHED_TTL_S = 600
 FAILED = ("failed", "crashed")
 # A run's flow process ships its last log lines in batches (every 2 s by default) and on exit,
 # after its final state is set: only a run that ended this long ago has all its logs.
-LOGS_SETTLE_S = 10.0
+LOGS_SETTLE_S = launch.SETTLE_S
 
 
 def logs_settled(run: FlowRunInfo, when: datetime) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import streamlit as st
@@ -16,7 +17,8 @@ NOTICES_KEY = "launch_notices-{}"  # session: what the lab repaired while watchi
 
 
 class _NotDone(Exception):
-    """A launch still running: raised so st.cache_data does not keep it (errors are not cached)."""
+    """A launch still running or settling: raised so st.cache_data does not keep it (errors are
+    not cached)."""
 
     def __init__(self, report: LaunchReport) -> None:
         super().__init__(report.launch_id)
@@ -25,13 +27,14 @@ class _NotDone(Exception):
 
 @st.cache_data(ttl=FINISHED_TTL_S, max_entries=256, show_spinner=False)
 def _finished_report(launch_id: str) -> dict:
-    """Read a launch and cache it as plain data, but only once it is done.
+    """Read a launch and cache it as plain data, but only once it is settled (done, and its
+    task runs all recorded: LaunchReport.settled).
 
     A running launch is also continued: when its running step is over the next one starts
     (fair timings), so any page that watches it, in any browser, keeps it going.
     """
     report = launch.advance_launch(launch_id)
-    if not report.done:
+    if not report.settled(datetime.now(UTC)):  # running, or its last task runs still arriving
         raise _NotDone(report)
     # Plain data, not the model: a class reloaded by Streamlit's file watcher would not unpickle.
     return report.model_dump(mode="json")
