@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import pendulum
+
+from patternlab.launch import LaunchReport
 from patternlab.views import swimlanes
 from tests.helpers import T0, add_alert_run, build_report, child_drill_report, fail_run
 
@@ -69,3 +72,20 @@ def test_outside_text_is_escaped_in_the_figure():
     fig = swimlanes.swimlane_figure(report, NOW, 10.0)
     assert "<img" not in str(fig.data[0].hovertext)
     assert "&lt;img" in str(fig.data[0].hovertext)
+
+
+def test_times_read_from_prefect_are_plain_datetimes_and_the_figure_serialises():
+    """Prefect hands out pendulum's datetime subclass, which plotly's orjson encoder (the one
+    Streamlit uses) refuses: the lab's models keep standard-library datetimes whatever they get."""
+    data = build_report().model_dump()
+    for pattern in data["patterns"]:
+        for run in pattern["flow_runs"]:
+            for key in ("created", "start", "end"):
+                if run[key] is not None:
+                    run[key] = pendulum.instance(run[key])
+    report = LaunchReport.model_validate(data)
+    run = report.patterns[0].flow_runs[0]
+    assert type(run.created) is datetime
+    assert run.created == data["patterns"][0]["flow_runs"][0]["created"]
+    fig = swimlanes.swimlane_figure(report, NOW, 10.0)
+    assert '"type":"date"' in fig.to_json(engine="orjson")

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 
 from patternlab import backend
-from patternlab.launch.models import FlowRunInfo, LaunchReport
+from patternlab.launch.models import FlowRunInfo, LaunchReport, Moment
 
 HOST_FAULTS = {
     "none": "No host fault",
@@ -39,7 +39,7 @@ class HostFaultOutcome(BaseModel):
     pids: list[int] = []
     run: str | None = None  # the flow it killed the worker of, e.g. average-commits-child
     run_id: str | None = None
-    killed_at: datetime | None = None
+    killed_at: Moment | None = None
     note: str = ""
 
 

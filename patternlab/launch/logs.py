@@ -8,7 +8,6 @@ anything leaves this module: the flows never log them, and this makes sure of it
 
 from __future__ import annotations
 
-from datetime import datetime
 from urllib.parse import quote
 from uuid import UUID
 
@@ -19,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from flows.catalog import launch_tag
 from patternlab.backend import prefect_client, ui_url
+from patternlab.launch.models import Moment
 from patternlab.settings import get_settings
 
 __all__ = ["LogLine", "RunLogs", "launch_ui_url", "mask_secrets", "read_run_logs"]
@@ -31,7 +31,7 @@ LEVELS = {10: "DEBUG", 20: "INFO", 30: "WARNING", 40: "ERROR", 50: "CRITICAL"}
 class LogLine(BaseModel):
     """One log line of a flow run (or of one of its task runs)."""
 
-    at: datetime
+    at: Moment
     level: str
     logger: str
     message: str

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, computed_field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, computed_field, model_validator
 
 from flows.catalog import FLOW_ROLES, PATTERNS, Pattern, Role
 
@@ -22,6 +22,16 @@ Status = Literal[
 FINAL_STATUSES: frozenset[str] = frozenset({"completed", "failed", "crashed", "cancelled"})
 
 
+def _plain(value: datetime) -> datetime:
+    """Return a standard-library datetime: Prefect's are pendulum's subclass, which plotly's JSON
+    encoder (orjson) refuses and which would otherwise leak out of patternlab."""
+    return value if type(value) is datetime else datetime.fromisoformat(value.isoformat())
+
+
+# Every time in the lab's models: a datetime of the standard library, whatever Prefect handed over
+Moment = Annotated[datetime, AfterValidator(_plain)]
+
+
 class Contributor(BaseModel):
     """One contributor and their commit count on the default branch."""
 
@@ -32,7 +42,7 @@ class Contributor(BaseModel):
 class WeekCommits(BaseModel):
     """Commits in one week (start of week, UTC) by the repository's top contributors."""
 
-    week: datetime
+    week: Moment
     commits: int
 
 
@@ -76,14 +86,14 @@ class FlowRunInfo(BaseModel):
     work_pool: str | None = None  # the work pool its deployment sits on (None: served)
     parent_id: str | None = None
     created_by: str = "lab"  # "lab", "parent flow", "automation"
-    created: datetime
-    start: datetime | None = None
-    end: datetime | None = None
+    created: Moment
+    start: Moment | None = None
+    end: Moment | None = None
     ui_url: str | None = None
     task_runs: int = 0
     work_s: float | None = None
     held_s: float | None = None  # waited on purpose (the events upstream's hold)
-    pending_at: datetime | None = None  # entered Pending (picked up); entry runs, once over
+    pending_at: Moment | None = None  # entered Pending (picked up); entry runs, once over
     retried_tasks: list[str] = Field(default_factory=list)  # one entry per retry of a task run
     # What the run was started with: read by the lab, never in a report (exclude).
     parameters: dict[str, Any] = Field(default_factory=dict, exclude=True)
@@ -206,7 +216,7 @@ class LaunchReport(BaseModel):
     source: str  # the source used: "github", "snapshot", or "mixed" (source_note says why)
     source_requested: str = ""  # what the launch asked for: "auto", "github" or "snapshot"
     source_note: str = ""  # why `auto` fell back to the snapshot, or why the sources are mixed
-    created: datetime | None = None
+    created: Moment | None = None
     drill: str = "none"  # the failure drill chosen at launch (see patternlab/drills.py)
     hold_s: float = 0.0  # events upstream held this long on purpose (past 10 s fires the alert)
     done: bool
@@ -249,7 +259,7 @@ class HistoryRow(BaseModel):
     source: str
     state: str
     status: Status
-    created: datetime
+    created: Moment
     duration_s: float | None = None  # the entry run's own running time
     end_to_end_s: float | None = None  # the pattern's, as on Compare; None until it is over
     flow_run_id: str
