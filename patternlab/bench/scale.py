@@ -83,7 +83,7 @@ def run_scale(
         worker.ask("up")
         limits = worker.ask("limits")
         rows = _runs(worker, sizes, chosen, repeat, say)
-        say(f"dashboard: polls of a running {sizes[-1]}-repository launch (lightly loaded)…")
+        say(f"dashboard: polls of a running {sizes[-1]}-repository subflows launch…")
         quiet = worker.ask("quiet_poll", n=sizes[-1])
         ok = all(r["completed"] for r in rows)
     finally:

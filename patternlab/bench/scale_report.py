@@ -121,7 +121,7 @@ def format_table(result: dict[str, Any]) -> str:
                  p["processes"], p["api_calls"], p["peak_running"], p["poll_ms"])  # fmt: skip
         lines.append(" | ".join("-" if c is None else str(c) for c in cells))
     q = result.get("quiet_poll", {})
-    lines.append(f"\npoll of a running {q.get('repos')}-repository launch (lightly loaded): "
+    lines.append(f"\npoll of a running {q.get('repos')}-repository launch ({q.get('launch')}): "
                  f"{q.get('poll_ms')} ms median, {q.get('poll_ms_max')} ms max, "
                  f"{q.get('poll_calls')} API calls")  # fmt: skip
     lines.append("\nwhere each pattern saturates:")
