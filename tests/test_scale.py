@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import streamlit as st
 
-from patternlab.bench import scale, scale_report
+from patternlab.bench import scale, scale_report, scale_worker
 from tests.test_pages import open_page, shown
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -182,6 +182,10 @@ def test_bench_scale_runs_every_variant_at_every_size(smoke):
         assert p["api_calls"] > 0
     assert smoke["quiet_poll"]["running"] is True
     assert smoke["quiet_poll"]["launch"] == "subflows, one after another"
+    # every measured run started on a quiet machine, or says it did not
+    for measured in [*smoke["runs"], smoke["quiet_poll"]]:
+        assert measured["quiet_wait_s"] <= scale_worker.QUIET_WAIT_S + 1.0
+        assert isinstance(measured["quiet_at_start"], bool)
     assert smoke["quiet_poll"]["poll_calls"] <= 5
     assert {t["target"] for t in smoke["targets"]} >= {"lock retries (all runs)"}
     assert set(smoke["saturation"]) == set(scale_report.VARIANTS)

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psutil
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from prefect.states import Cancelled
 
@@ -34,6 +35,10 @@ from patternlab.settings import get_settings
 # uvicorn's access log line for each request the Prefect server answered
 ACCESS = re.compile(rb'"(?:GET|POST|PATCH|PUT|DELETE) /api/')
 SETTLE_S = 20.0  # task runs reach the API in batches after the runs end
+# Before each measured run the machine must be quiet: the previous run's flow processes gone and
+# the server through the events they sent (a 128-repository run leaves seconds of them).
+QUIET_CPU = 25.0  # % of all cores, over 0.5 s
+QUIET_WAIT_S = 60.0
 
 
 def _server_log() -> Path:
@@ -54,6 +59,17 @@ def _log_since(offset: int) -> bytes:
         return log.read()
 
 
+def _quiet_machine() -> dict[str, Any]:
+    """Wait until two 0.5 s samples of the machine's CPU are under QUIET_CPU % (at most
+    QUIET_WAIT_S); return how long that took, the last sample, and whether it got quiet."""
+    started, calm, cpu = time.monotonic(), 0, None
+    while calm < 2 and time.monotonic() - started < QUIET_WAIT_S:
+        cpu = psutil.cpu_percent(interval=0.5)
+        calm = calm + 1 if cpu < QUIET_CPU else 0
+    return {"quiet_wait_s": round(time.monotonic() - started, 1), "cpu_at_start": cpu,
+            "quiet_at_start": calm >= 2}  # fmt: skip
+
+
 def _settled(launch_id: str) -> LaunchReport:
     """Re-read a finished launch until its task-run count stops growing (or SETTLE_S)."""
     deadline, report = time.monotonic() + SETTLE_S, launch.read_launch(launch_id)
@@ -69,6 +85,7 @@ def _settled(launch_id: str) -> LaunchReport:
 def run(variant: str, pattern: str, n: int, options: dict, timeout_s: float = 900.0) -> dict:
     """Run one pattern over n synthetic repositories; return its cost (see the module doc)."""
     workload = launch.build_workload(owner=SYNTHETIC_OWNER, limit=n, source="snapshot")
+    quiet = _quiet_machine()
     offset, polls, own = _log_size(), [], 0
     started = time.monotonic()
     launch_id = launch.launch([pattern], workload=workload, **options)
@@ -97,7 +114,7 @@ def run(variant: str, pattern: str, n: int, options: dict, timeout_s: float = 90
         "stats": p.aggregate.repositories if p.aggregate else 0,
         "peak_running": _peak([(r.start, r.end) for r in p.flow_runs if r.start and r.end]),
         "poll_ms": _median([ms for ms, _ in polls]), "poll_ms_max": _max([ms for ms, _ in polls]),
-        "poll_calls": max((c for _, c in polls), default=None),
+        "poll_calls": max((c for _, c in polls), default=None), **quiet,
     }  # fmt: skip
 
 
@@ -112,6 +129,7 @@ def quiet_poll(n: int, samples: int = 10, timeout_s: float = 180.0) -> dict:
     launch's runs are cancelled.
     """
     workload = launch.build_workload(owner=SYNTHETIC_OWNER, limit=n, source="snapshot")
+    quiet = _quiet_machine()
     launch_id = launch.launch(["subflows"], workload=workload)
     deadline = time.monotonic() + timeout_s
     report = launch.read_launch(launch_id)  # also warms the caches a page keeps warm
@@ -137,7 +155,7 @@ def quiet_poll(n: int, samples: int = 10, timeout_s: float = 180.0) -> dict:
     return {"repos": n, "launch": "subflows, one after another", "running": bool(times),
             "samples": len(times), "runs_seen": _seen(report), "poll_ms": _median(times),
             "poll_ms_max": _max(times), "poll_calls": max(calls, default=None),
-            "loadavg": [round(x, 2) for x in os.getloadavg()]}  # fmt: skip
+            "loadavg": [round(x, 2) for x in os.getloadavg()], **quiet}  # fmt: skip
 
 
 def _seen(report: LaunchReport) -> int:
