@@ -67,18 +67,7 @@ st.caption(
 )
 
 st.header("Every point")
-st.dataframe(
-    curves.drop(columns=["pattern"]),
-    hide_index=True,
-    column_config={
-        "end_to_end_s": st.column_config.NumberColumn("end-to-end s", format="%.2f"),
-        "marginal_ms": st.column_config.NumberColumn("marginal ms / repo", format="%.1f"),
-        "per_repo_ms": st.column_config.NumberColumn("ms / repo", format="%.1f"),
-        "api_calls": st.column_config.NumberColumn("API requests"),
-        "peak_running": st.column_config.NumberColumn("peak runs at once"),
-        "poll_ms": st.column_config.NumberColumn("poll ms (under load)", format="%.1f"),
-    },
-)
+st.dataframe(scale.points_table(curves), hide_index=True)
 st.caption(
     "API requests: every request the benchmark's Prefect server answered during the run (its "
     "access log), from the runner, the flow processes and the lab creating the entry runs, "

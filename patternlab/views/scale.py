@@ -6,6 +6,8 @@ from typing import Any
 
 import pandas as pd
 
+from patternlab.views.glossary import number
+
 CURVE_COLUMNS = ["variant", "pattern", "repos", "end_to_end_s", "marginal_ms", "per_repo_ms",
                  "flow_runs", "task_runs", "processes", "api_calls", "peak_running", "poll_ms",
                  "completed", "runs"]  # fmt: skip
@@ -23,6 +25,26 @@ CURVES = (
 def curves_frame(result: dict[str, Any]) -> pd.DataFrame:
     """Return one row per variant and N, in the benchmark's order."""
     return pd.DataFrame(result.get("curves", []), columns=CURVE_COLUMNS)
+
+
+# The "Every point" table: its columns (the frame's, less the pattern), digits and headers
+POINT_COLUMNS = {
+    "variant": (None, "variant"), "repos": (0, "N"), "end_to_end_s": (2, "end-to-end s"),
+    "marginal_ms": (1, "marginal ms / repo"), "per_repo_ms": (1, "ms / repo"),
+    "flow_runs": (0, "flow runs"), "task_runs": (0, "task runs"), "processes": (0, "processes"),
+    "api_calls": (0, "API requests"), "peak_running": (0, "peak runs at once"),
+    "poll_ms": (1, "poll ms (under load)"), "completed": (0, "completed"), "runs": (0, "runs"),
+}  # fmt: skip
+
+
+def points_table(curves: pd.DataFrame) -> pd.DataFrame:
+    """Return every point as the page shows it: numbers as on every page (1,234.5), `–` where a
+    point has none (the marginal cost at the smallest N), never "None" or "nan"."""
+    shown = pd.DataFrame()
+    for column, (digits, header) in POINT_COLUMNS.items():
+        values = curves[column].astype(object).where(curves[column].notna(), None)
+        shown[header] = [v if digits is None else number(v, digits) for v in values]
+    return shown
 
 
 def drawable(curves: pd.DataFrame, column: str) -> pd.DataFrame:
