@@ -15,8 +15,8 @@ from patternlab.backend.procs import is_alive, owned_pid, poll_until
 
 # The lab's own settings, kept in the data folder's postgresql.conf (read at each start). One
 # small database for one lab: PostgreSQL 18's default asynchronous I/O (io_method = worker) runs
-# three I/O worker processes (~10 MB resident each) for read-ahead a database of tens of MB
-# never needs; synchronous I/O is what every PostgreSQL before 18 did.
+# three I/O worker processes (4-12 MB resident each, measured) for read-ahead a database of tens
+# of MB never needs; synchronous I/O is what every PostgreSQL before 18 did.
 LAB_CONF = {"io_method": "sync"}
 LAB_CONF_MARK = "# Pattern Lab (patternlab/backend/postgres.py):"
 
