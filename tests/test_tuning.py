@@ -198,6 +198,15 @@ def test_server_logs_the_lock_errors_it_answers_with_503():
         assert tuning.server_env(s)["PREFECT_SERVER_LOG_RETRYABLE_ERRORS"] == "true"
 
 
+def test_the_tuned_server_keeps_fewer_database_connections():
+    """Tuned on PostgreSQL: a pool of SERVER_DB_POOL connections (each a PostgreSQL process);
+    stock, and SQLite, keep Prefect's default."""
+    key = "PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_SIZE"
+    assert tuning.server_env(LabSettings())[key] == str(tuning.SERVER_DB_POOL) == "3"
+    assert key not in tuning.server_env(LabSettings(tuning=False))
+    assert key not in tuning.server_env(LabSettings(db="sqlite"))
+
+
 def test_adapters_stay_off_outside_the_verified_prefect_versions(monkeypatch, caplog):
     """On a Prefect the adapters were not verified on, both stay off, say why, and the runner's
     log says so once per adapter."""
