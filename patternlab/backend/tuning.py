@@ -91,11 +91,11 @@ def server_env(settings: LabSettings) -> dict[str, str]:
         # A run refused a deployment concurrency slot (the deployments fan-out under its limit)
         # is retried this much later: Prefect's 30 s would leave slots idle between waves.
         env["PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS"] = "1"
-    if settings.tuning and settings.db == "postgres":
-        # Each connection the server keeps is a PostgreSQL process of 12-39 MB resident; Prefect
-        # keeps 5 per engine. 3 cut PostgreSQL from 223 to 169 MB after 10 concurrent launches
-        # (all completed, no retry); bursts still open up to 10 more (max_overflow).
-        env["PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_SIZE"] = str(SERVER_DB_POOL)
+        if settings.db == "postgres":
+            # Each connection the server keeps is a PostgreSQL process of 12-39 MB resident;
+            # Prefect keeps 5 per engine. 3 cut PostgreSQL from 223 to 169 MB after 10 concurrent
+            # launches (all completed, no retry); bursts still open up to 10 more (max_overflow).
+            env["PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_SIZE"] = str(SERVER_DB_POOL)
     return env
 
 

@@ -42,7 +42,7 @@ def points_table(curves: pd.DataFrame) -> pd.DataFrame:
     point has none (the marginal cost at the smallest N), never "None" or "nan"."""
     shown = pd.DataFrame()
     for column, (digits, header) in POINT_COLUMNS.items():
-        values = curves[column].astype(object).where(curves[column].notna(), None)
+        values = curves[column].tolist()  # Python numbers; number() shows None and NaN as `–`
         shown[header] = [v if digits is None else number(v, digits) for v in values]
     return shown
 
