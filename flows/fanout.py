@@ -4,7 +4,8 @@ as a single task, their publication as one table, and a cheap wait for many chil
 from __future__ import annotations
 
 import time
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 from uuid import UUID
 
 from prefect import task
@@ -17,7 +18,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilterState,
     FlowRunFilterStateType,
 )
-from prefect.client.schemas.objects import StateType
+from prefect.client.schemas.objects import FlowRun, StateType
 
 from flows.catalog import CONTRIBUTORS_KEY, STATS_KEY, WEEKLY_KEY
 from flows.tasks import (
@@ -30,6 +31,8 @@ from flows.tasks import (
 
 FINAL = [StateType.COMPLETED, StateType.FAILED, StateType.CRASHED, StateType.CANCELLED]
 PAGE = 200  # the Prefect API's largest page
+T = TypeVar("T")
+_NONE = object()  # the end of the items (an item may be None)
 
 
 @task(**RETRYING)
@@ -57,6 +60,17 @@ def publish_stats_table(all_stats: list[dict[str, Any]]) -> None:
         create_table_artifact(rows or [{}], key=key)
 
 
+def _among(chunk: list[UUID], types: list[StateType], negate: bool = False) -> FlowRunFilter:
+    """Filter the runs of `chunk` whose state type is (negated: is not) one of `types`."""
+    kind = FlowRunFilterStateType(not_any_=types) if negate else FlowRunFilterStateType(any_=types)
+    return FlowRunFilter(id=FlowRunFilterId(any_=chunk), state=FlowRunFilterState(type=kind))
+
+
+def _failure(run: FlowRun) -> str:
+    """Say which run did not complete, and how it ended."""
+    return f"{run.name}: {run.state.name if run.state else 'unknown'}"
+
+
 def wait_for_runs(ids: list[UUID], poll_s: float = 1.0) -> list[str]:
     """Wait until every flow run is final; return "name: state" of those not Completed.
 
@@ -64,15 +78,37 @@ def wait_for_runs(ids: list[UUID], poll_s: float = 1.0) -> list[str]:
     Once a second: only the last one's end matters, not when each ends.
     """
     chunks = [ids[i : i + PAGE] for i in range(0, len(ids), PAGE)]
-
-    def among(chunk: list[UUID], excluded: list[StateType]) -> FlowRunFilter:
-        state = FlowRunFilterState(type=FlowRunFilterStateType(not_any_=excluded))
-        return FlowRunFilter(id=FlowRunFilterId(any_=chunk), state=state)
-
     with get_client(sync_client=True) as client:
-        while sum(client.count_flow_runs(flow_run_filter=among(c, FINAL)) for c in chunks):
+        while sum(client.count_flow_runs(flow_run_filter=_among(c, FINAL, True)) for c in chunks):
             time.sleep(poll_s)
         bad = []
-        for chunk in chunks:  # FINAL[:1]: every state but Completed
-            bad += client.read_flow_runs(flow_run_filter=among(chunk, FINAL[:1]), limit=PAGE)
-    return [f"{r.name}: {r.state.name if r.state else 'unknown'}" for r in bad]
+        for chunk in chunks:  # every state but Completed
+            bad += client.read_flow_runs(flow_run_filter=_among(chunk, FINAL[:1], True), limit=PAGE)
+    return [_failure(r) for r in bad]
+
+
+def run_in_window(
+    start: Callable[[T], FlowRun], items: Iterable[T], window: int, poll_s: float
+) -> tuple[int, list[str]]:
+    """Start a run per item, at most `window` unfinished at a time, and wait for them all.
+
+    Each time one ends the next starts, so a concurrency limit of `window` is never refused a
+    slot: no run is created only to wait (and be re-proposed) in AwaitingConcurrencySlot.
+    One read per poll finds which of the (at most `window`) running ones ended. Returns how
+    many were started and "name: state" of those not Completed.
+    """
+    pending, running, started, bad = iter(items), [], 0, []
+    with get_client(sync_client=True) as client:
+        while True:
+            while len(running) < window and (item := next(pending, _NONE)) is not _NONE:
+                running.append(start(item).id)
+                started += 1
+            if not running:
+                return started, bad
+            ended = client.read_flow_runs(flow_run_filter=_among(running, FINAL), limit=PAGE)
+            for run in ended:
+                running.remove(run.id)
+                if run.state is None or not run.state.is_completed():
+                    bad.append(_failure(run))
+            if not ended:
+                time.sleep(poll_s)

@@ -7,10 +7,13 @@ Prefect), fair timings (one pattern after another), and Dask on a real LocalClus
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import pytest
 
 from flows.fanout import repository_stats
 from flows.snapshot_synthetic import SYNTHETIC_OWNER
+from patternlab.backend import prefect_client
 from patternlab.launch import LaunchReport, PatternReport, build_workload, launch, wait_for_launch
 from patternlab.launch.aggregate import aggregate
 from patternlab.launch.models import RepoStats
@@ -128,6 +131,20 @@ def test_deployments_children_run_under_the_concurrency_limit(fair):
         running += step
         peak = max(peak, running)
     assert peak <= 2
+
+
+def test_deployments_parent_holds_the_limit_so_no_child_waits_for_a_slot(fair):
+    """The parent keeps at most the limit's children in flight and starts the next as one ends:
+    with 3 children under a limit of 2, the third is created only after one has ended, and no
+    child is ever refused a slot (Prefect's AwaitingConcurrencySlot, re-proposed every second)."""
+    p = _pattern(fair, "deployments")
+    children = sorted((r for r in p.flow_runs if r.role == "deployment-child"),
+                      key=lambda r: r.created)  # fmt: skip
+    assert children[2].created >= min(r.end for r in children[:2])
+    with prefect_client() as client:
+        seen = {s.name for r in children for s in client.read_flow_run_states(UUID(r.id))}
+    assert {"Scheduled", "Pending", "Running", "Completed"} <= seen
+    assert "AwaitingConcurrencySlot" not in seen
 
 
 def test_events_trigger_one_downstream_per_upstream(fair, workload):

@@ -159,8 +159,8 @@ def saturation(points: list[dict], limits: dict[str, Any]) -> dict[str, str]:
             "subflows concurrent": f"4 threads in one process: the GIL, and one Prefect server, "
             f"on {cpus} cores",
             "deployments limit 4": f"{at_once}: the child deployment's "
-            f"concurrency limit of 4, plus the parent; each child is a process start and {calls} "
-            "(runs over the limit are refused a slot and retried every second)",
+            f"concurrency limit of 4, plus the parent, which starts the next child as one ends; "
+            f"each child is a pick-up, a process start and {calls}, on {cpus} cores",
             "events": f"{at_once}{runner}: each repository is two "
             f"process starts and an automation, {calls}, on {cpus} cores",
         }.get(variant, at_once)
