@@ -1,11 +1,12 @@
 """The Prefect adapters a process that runs flows may apply (the runner's, later a worker's).
 
-Two small changes to Prefect's behaviour, each with a fallback to Prefect's own code when the
-private function it wraps changes: a sync flow stops its heartbeat thread on exit without
-waiting ~1 s for it, and the runner starts flow processes by forking a server that has Prefect
-imported. Nothing is patched when a flow module is imported: `python -m flows.serve` calls
-`install(forked_starts=True)`, and each forked flow process installs the heartbeat adapter.
-`PATTERNLAB_TUNING=off` turns both off; outside VERIFIED_PREFECT both stay off. The runner logs
+Three small changes to Prefect's behaviour, each with a fallback to Prefect's own code when the
+function it wraps changes: a sync flow stops its heartbeat thread on exit without waiting ~1 s
+for it; the runner starts flow processes by forking a server that has Prefect imported; and a
+process builds the TLS context of its Prefect API clients once, not once per client. Nothing is
+patched when a flow module is imported: `python -m flows.serve` calls
+`install(forked_starts=True)`, and each forked flow process installs the other two.
+`PATTERNLAB_TUNING=off` turns them off; outside VERIFIED_PREFECT they stay off. The runner logs
 each adapter that is off once (`report_off`) and publishes their states in a Prefect Variable
 (`publish`), which the lab's backend status, pages and benchmark read. Figures:
 docs/performance.md.
@@ -13,12 +14,14 @@ docs/performance.md.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import multiprocessing
 import os
 import runpy
 import socket
+import ssl
 import sys
 import threading
 from datetime import UTC, datetime
@@ -47,7 +50,7 @@ PRELOADED = (
 # private function, which any release may change. Outside this range both stay off and
 # Prefect's own code runs. Widen it only after the tests pass on the new version.
 VERIFIED_PREFECT = "==3.9.1"
-ADAPTERS = ("heartbeat_exit", "forked_starts")
+ADAPTERS = ("heartbeat_exit", "forked_starts", "shared_tls")
 RUNNER_VARIABLE = "patternlab-runner"  # the Prefect Variable the runner publishes itself in
 
 _installed: dict[str, bool] = {}
@@ -68,7 +71,7 @@ def install(
     with _install_lock:
         if not s.tuning:
             return {}
-        wanted = {"heartbeat_exit": _patch_heartbeat_exit}
+        wanted = {"heartbeat_exit": _patch_heartbeat_exit, "shared_tls": _patch_client_tls}
         if forked_starts:
             wanted["forked_starts"] = _patch_engine_starts
         for name, patch in wanted.items():
@@ -176,6 +179,67 @@ def _patch_heartbeat_exit() -> str | None:
     return None
 
 
+def _patch_client_tls() -> str | None:
+    """Give every Prefect API client of this process one TLS context, built as Prefect builds it.
+
+    Prefect's clients each build their own (`ssl.create_default_context` loading certifi's
+    bundle, ~25 ms of CPU), and a flow process opens about ten: a third of a short flow
+    process's CPU (py-spy, docs/performance.md). Prefect takes a ready SSLContext through the
+    clients' documented `httpx_settings["verify"]`; the context is built from the same settings
+    (PREFECT_API_TLS_INSECURE_SKIP_VERIFY, PREFECT_API_SSL_CERT_FILE or certifi), read again at
+    each client, so a changed setting builds a new one. Returns None when active, else why not.
+    """
+    try:
+        from prefect.client import orchestration
+    except ImportError:
+        return "prefect.client.orchestration cannot be imported"
+    for cls in (orchestration.PrefectClient, orchestration.SyncPrefectClient):
+        init = cls.__init__
+        if getattr(init, "_patternlab", False):
+            continue
+        try:
+            if "httpx_settings" not in inspect.signature(init).parameters:
+                return f"{cls.__name__} no longer takes httpx_settings"
+        except (TypeError, ValueError):
+            return f"{cls.__name__}.__init__ has no readable signature"
+        cls.__init__ = _with_shared_tls(init)
+    return None
+
+
+def _with_shared_tls(init: Any) -> Any:
+    """Wrap a Prefect client's __init__: pass the process's TLS context unless one was given."""
+
+    def __init__(self: Any, *args: Any, httpx_settings: dict | None = None, **kwargs: Any) -> None:
+        settings = dict(httpx_settings or {})
+        settings.setdefault("verify", client_tls_context())
+        init(self, *args, httpx_settings=settings, **kwargs)
+
+    __init__._patternlab = True  # type: ignore[attr-defined]
+    __init__.__wrapped__ = init  # type: ignore[attr-defined]
+    return __init__
+
+
+def client_tls_context() -> ssl.SSLContext:
+    """Return this process's TLS context for Prefect's API, from Prefect's settings now."""
+    from prefect.settings import PREFECT_API_SSL_CERT_FILE, PREFECT_API_TLS_INSECURE_SKIP_VERIFY
+
+    insecure = bool(PREFECT_API_TLS_INSECURE_SKIP_VERIFY.value())
+    return _tls_context(insecure, None if insecure else PREFECT_API_SSL_CERT_FILE.value())
+
+
+@functools.cache
+def _tls_context(insecure: bool, cert_file: str | None) -> ssl.SSLContext:
+    """Build the context exactly as Prefect's clients do (prefect/client/orchestration)."""
+    if insecure:
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    import certifi
+
+    return ssl.create_default_context(cafile=cert_file or certifi.where())
+
+
 def _patch_engine_starts() -> str | None:
     """Start the runner's flow processes by forking a server that has Prefect imported.
 
@@ -276,7 +340,8 @@ def engine_main(env: dict[str, str], cwd: str) -> None:
     # Settings were read when the fork server imported Prefect: read them again from this env.
     refresh_global_settings_context()
     get_flow_settings.cache_clear()
-    install()  # this process runs a flow: no ~1 s wait for its heartbeat thread on exit
+    # This process runs a flow: no ~1 s wait for its heartbeat thread on exit, one TLS context.
+    install()
     sys.argv = [ENGINE_MODULE]
     # run_path, not run_module: the module is loaded already, which run_module warns about.
     runpy.run_path(sys.modules[ENGINE_MODULE].__file__, run_name="__main__")

@@ -164,7 +164,9 @@ def test_bench_smoke_has_the_documented_shape(smoke):
     assert all(s.startswith("off: ") for s in stock["runner_published"]["adapters"].values())
     assert stock["runner_published"]["query_seconds"] == 10
     assert tuned["server_env"]["database"].startswith("postgresql+asyncpg")
-    assert smoke["adapters"]["tuned"] == {"heartbeat_exit": "active", "forked_starts": "active"}
+    assert smoke["adapters"]["tuned"] == {
+        "heartbeat_exit": "active", "forked_starts": "active", "shared_tls": "active",
+    }  # fmt: skip
     assert len(smoke["warmup"]) == 2 * len(PATTERNS)
     steps = smoke["floor_steps"]
     assert "error" not in steps, steps

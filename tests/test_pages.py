@@ -135,7 +135,7 @@ def test_home_shows_the_backend_and_the_four_patterns(lab_backend):
 def test_the_sidebar_says_which_prefect_adapters_are_active(lab_backend):
     """The backend panel lists the runner's Prefect adapters with their state."""
     captions = [c.value for c in open_page().sidebar.caption]
-    assert "Prefect adapters: heartbeat_exit ✓, forked_starts ✓" in captions
+    assert "Prefect adapters: heartbeat_exit ✓, forked_starts ✓, shared_tls ✓" in captions
 
 
 def test_launching_from_the_launch_page_produces_runs(page_launch):

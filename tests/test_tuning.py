@@ -120,6 +120,62 @@ def test_heartbeat_adapter_falls_back_when_prefect_changes(monkeypatch):
     assert flow_engine._send_heartbeats is changed
 
 
+def test_prefect_clients_share_one_tls_context_built_as_prefect_builds_it(tmp_path):
+    """With the adapter every Prefect client of a process gets the same SSLContext (one certifi
+    bundle load, not one per client); a client given its own `verify` keeps it; a changed
+    certificate setting builds a new context from that file."""
+    import ssl
+
+    import certifi
+    from prefect.client.orchestration import PrefectClient, SyncPrefectClient, get_client
+    from prefect.settings import PREFECT_API_SSL_CERT_FILE, PREFECT_API_URL, temporary_settings
+
+    def context(client: Any) -> ssl.SSLContext:
+        """Return the SSLContext a Prefect client's connection pool uses."""
+        return client._client._transport._pool._ssl_context
+
+    assert adapters.install(LabSettings()).get("shared_tls") is True
+    assert SyncPrefectClient.__init__._patternlab
+    assert PrefectClient.__init__._patternlab
+    loaded: list[str | None] = []
+    original = ssl.create_default_context
+
+    def counting(*args: Any, cafile: str | None = None, **kwargs: Any) -> ssl.SSLContext:
+        loaded.append(cafile)
+        return original(*args, cafile=cafile, **kwargs)
+
+    adapters._tls_context.cache_clear()
+    ssl.create_default_context = counting
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text(Path(certifi.where()).read_text())
+    try:
+        with temporary_settings({PREFECT_API_URL: "https://127.0.0.1:9/api"}):
+            clients = [get_client(sync_client=True), get_client(), get_client(sync_client=True)]
+            assert len({id(context(c)) for c in clients}) == 1
+            assert loaded == [PREFECT_API_SSL_CERT_FILE.value() or certifi.where()]
+            own = original()
+            assert context(get_client(httpx_settings={"verify": own})) is own
+            with temporary_settings({PREFECT_API_SSL_CERT_FILE: str(bundle)}):
+                other = get_client(sync_client=True)
+        assert context(other) is not context(clients[0])
+        assert loaded[1:] == [str(bundle)]
+    finally:
+        ssl.create_default_context = original
+
+
+def test_tls_adapter_falls_back_when_prefect_changes(monkeypatch):
+    """If Prefect's clients no longer take httpx_settings, their constructors are left alone."""
+    from prefect.client import orchestration
+
+    class Changed:
+        def __init__(self, api: str) -> None:
+            """Stand in for a future Prefect client."""
+
+    monkeypatch.setattr(orchestration, "PrefectClient", Changed)
+    assert adapters._patch_client_tls() == "Changed no longer takes httpx_settings"
+    assert not hasattr(Changed.__init__, "_patternlab")
+
+
 def test_run_process_passes_other_commands_to_prefect():
     """Commands other than the engine's go to Prefect's own run_process untouched."""
     calls: list[list[str]] = []
@@ -208,14 +264,14 @@ def test_the_tuned_server_keeps_fewer_database_connections():
 
 
 def test_adapters_stay_off_outside_the_verified_prefect_versions(monkeypatch, caplog):
-    """On a Prefect the adapters were not verified on, both stay off, say why, and the runner's
+    """On a Prefect the adapters were not verified on, all stay off, say why, and the runner's
     log says so once per adapter."""
     for name, fresh in (("_installed", {}), ("_off_reasons", {}), ("_reported", set())):
         monkeypatch.setattr(adapters, name, fresh)
     monkeypatch.setattr(adapters, "_prefect_version", lambda: "3.10.0")
     before = flow_engine._send_heartbeats
     assert adapters.install(LabSettings(), forked_starts=True) == {
-        "heartbeat_exit": False, "forked_starts": False,
+        "heartbeat_exit": False, "shared_tls": False, "forked_starts": False,
     }  # fmt: skip
     assert flow_engine._send_heartbeats is before
     states = adapters.status(LabSettings())
@@ -223,19 +279,24 @@ def test_adapters_stay_off_outside_the_verified_prefect_versions(monkeypatch, ca
     caplog.set_level("WARNING", logger="flows.adapters")
     adapters.report_off()
     adapters.report_off()
-    assert len([r for r in caplog.records if "is off" in r.getMessage()]) == 2
+    assert len([r for r in caplog.records if "is off" in r.getMessage()]) == len(adapters.ADAPTERS)
 
 
 def test_the_runner_publishes_its_adapters_and_the_lab_shows_them(lab_backend):
     """The running runner's adapters reach `backend status`, the backend status the pages and the
     benchmark read, and a previous runner's leftovers do not count."""
     status = backend.backend_status()
-    assert status.adapters == {"heartbeat_exit": "active", "forked_starts": "active"}
+    assert status.adapters == {
+        "heartbeat_exit": "active", "forked_starts": "active", "shared_tls": "active",
+    }  # fmt: skip
     # The lab's embedded backend as the CLI sees it (not "remote" at the URL the tests set).
     env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "PREFECT_HOME")}
     done = subprocess.run([sys.executable, "-m", "patternlab", "backend", "status"], cwd=ROOT,
                           env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
-    assert "adapters     heartbeat_exit: active; forked_starts: active" in done.stdout
+    assert (
+        "adapters     heartbeat_exit: active; forked_starts: active; shared_tls: active"
+        in done.stdout
+    )
     facts = published.read_runner_facts(backend.api_url())
     assert facts["pid"] == status.runner_pid
     assert facts["prefect"] == "3.9.1"

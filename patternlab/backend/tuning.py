@@ -1,7 +1,7 @@
 """Every tuning the lab applies to Prefect, why, what it bought, and its fallback.
 
 Settings reach the server and the runner as environment (`server_env`, `runner_env`); flow
-processes inherit the runner's. The two adapters live with the flows (flows/adapters.py): the
+processes inherit the runner's. The three adapters live with the flows (flows/adapters.py): the
 runner applies them. `PATTERNLAB_TUNING=off` turns all of it off, which is how the benchmark runs
 Prefect's defaults. Figures: docs/performance.md.
 """
@@ -50,6 +50,13 @@ TUNINGS: tuple[Tuning, ...] = (
         "a sync flow joins its heartbeat thread on exit, and that thread sleeps in 1 s steps",
         "subflow call 954 ms -> 216-283 ms; up to 1 s off every flow run's exit",
         "if prefect.flow_engine._send_heartbeats loses join_on_exit, Prefect's own is kept",
+    ),
+    Tuning(
+        "one TLS context per process", "flows, runner, workers (adapter)",
+        "each Prefect client loads certifi's CA bundle into a new SSLContext (~25 ms of CPU), and "
+        "a flow process opens about ten: a third of a deployment child's CPU (py-spy)",
+        "deployment children's CPU 32.0 -> 26.7 s for 64 (fan-out at limit 4)",
+        "built from Prefect's own TLS settings; if the clients lose httpx_settings, Prefect's kept",
     ),
     Tuning(
         "flow processes forked from a preloaded server", "runner (adapter)",
