@@ -7,10 +7,11 @@ A poll of a running fan-out never reads its runs one by one (a 128-repository la
    the events pattern takes two: upstream runs, then the runs its automation started);
 3. `POST /ui/task_runs/count`: counts by state of the running step's task runs (Prefect's
    stand-ins for subflows and child deployments excluded).
+The third goes out beside the second (a thread): a poll waits for the slower, not for both.
 So 3 calls (4 for the events pattern; once every upstream and every tagged run is final, one
 more per 200 of the downstream runs its automation created, and, while it is due, one for the
-last upstream's end; in "all at once" order, 1 + 1 per running
-pattern + 1). Earlier steps are over (the lab starts a step only then).
+last upstream's end; in "all at once" order, 1 + 1 per running pattern + 1). Earlier steps are
+over (the lab starts a step only then).
 Once the last step is over, the launch is read run by run: flow runs, task-run counts and the
 artifacts, 200 a call.
 """
@@ -18,6 +19,8 @@ artifacts, 200 a call.
 from __future__ import annotations
 
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -68,9 +71,16 @@ def read_fanout(launch_id: str, *, now: datetime) -> LaunchReport:
                    for r in leads}  # fmt: skip
         started = [i for i, step in enumerate(steps) if any(p in by_pair for p in step)]
         active = steps[started[-1]] if started else []
-        progress = {pair: _progress(client, launch_id, by_pair[pair], now)
-                    for pair in active if pair in by_pair}  # fmt: skip
-        _count_tasks(client, launch_id, [by_pair[p] for p in progress], progress)
+        running = [pair for pair in active if pair in by_pair]
+        # The task-run count and the flow-run counts depend only on the leads: sent together
+        # (in this block's Prefect settings: no client retries while the server is away).
+        with ThreadPoolExecutor(max_workers=1) as aside:
+            tasks = aside.submit(copy_context().run, _count_tasks, client, launch_id,
+                                 [by_pair[p] for p in running])  # fmt: skip
+            progress = {pair: _progress(client, launch_id, by_pair[pair], now) for pair in running}
+            total = tasks.result()
+        for _, prog in progress.values():  # one pattern: all of them are its; several: not split
+            prog.task_runs = total if len(progress) == 1 else None
         over = all(done for done, _ in progress.values()) and len(progress) == len(active)
         if over and started and started[-1] == len(steps) - 1:
             return _read_whole(client, launch_id, leads, steps)
@@ -178,17 +188,15 @@ def _last_end(client: SyncPrefectClient, launch_id: str, lead: Any) -> datetime:
     return runs[0].end_time if runs and runs[0].end_time else lead.created
 
 
-def _count_tasks(client: SyncPrefectClient, launch_id: str, leads: list, progress: dict) -> None:
-    """Count the running step's task runs (one call), shared out when one pattern runs."""
+def _count_tasks(client: SyncPrefectClient, launch_id: str, leads: list) -> int | None:
+    """Count the running step's task runs, in one call (None when no step runs)."""
     if not leads:
-        return
+        return None
     first = min(leads, key=lambda r: r.created)
     body = {"flow_runs": _window(launch_id, first),
             "task_runs": {"subflow_runs": {"exists_": False}}}  # fmt: skip
     counts = client.request("POST", "/ui/task_runs/count", json=body).json()
-    total = sum(int(v) for v in counts.values())
-    for _, prog in progress.values():  # one pattern: all of them are its; several: not split
-        prog.task_runs = total if len(progress) == 1 else None
+    return sum(int(v) for v in counts.values())
 
 
 def _read_whole(
