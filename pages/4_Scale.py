@@ -58,13 +58,7 @@ st.caption(
 
 st.header("Targets")
 st.dataframe(scale.targets_frame(result), hide_index=True)
-poll = result.get("quiet_poll", {})
-st.caption(
-    f"One dashboard poll of a running {poll.get('repos')}-repository launch "
-    f"({poll.get('launch', 'deployments, one child at a time')}): "
-    f"{poll.get('poll_ms')} ms median ({poll.get('poll_ms_max')} ms at most), "
-    f"{poll.get('poll_calls')} API calls (counts, never every run)."
-)
+st.caption(scale.poll_note(result.get("quiet_poll", {})))
 
 st.header("Every point")
 st.dataframe(scale.points_table(curves), hide_index=True)

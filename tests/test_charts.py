@@ -129,3 +129,25 @@ def test_the_alert_window_mark_serialises_with_prefect_s_own_datetimes():
     marks = frames.alert_deadlines(report, 10)
     figure = charts.timeline_figure(frames.timeline_frame(report), datetime.now(UTC), marks)
     assert "alert window ends" in pio.to_json(figure)
+
+
+def test_every_chart_is_readable_from_the_back_of_a_room():
+    """Every figure's text is at least 13 px (plotly's default is 12) and titles larger."""
+    from datetime import UTC, datetime
+
+    from patternlab.views import frames
+
+    report = build_report()
+    entries = views.entries([report])
+    figures = [
+        charts.timings_figure(views.timings_frame(entries)),
+        charts.counts_figure(views.counts_frame(entries)),
+        charts.timeline_figure(frames.timeline_frame(report), datetime.now(UTC)),
+        charts.contributors_figure(views_stats.contributors_frame(entries)),
+        charts.weekly_figure(views_stats.weekly_frame(entries)),
+    ]
+    for fig in figures:
+        assert fig.layout.font.size >= 14, fig.layout.title.text
+        assert fig.layout.title.font.size > fig.layout.font.size
+        for note in fig.layout.annotations:
+            assert (note.font.size or fig.layout.font.size) >= 13, note.text

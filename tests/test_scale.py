@@ -136,6 +136,23 @@ def test_the_curves_draw_only_finished_points_on_log_axes_and_say_what_they_leav
     ) in notes
 
 
+def test_targets_and_the_poll_note_never_show_none():
+    """A target or poll figure that was not measured shows `–`; measured ones read as numbers."""
+    from patternlab.views import scale as views_scale
+
+    result = {"targets": [
+        {"target": "poll ms", "value": 1234.56, "limit": "<= 100", "met": False},
+        {"target": "lost runs", "value": None, "limit": "== 0", "met": None},
+    ]}  # fmt: skip
+    frame = views_scale.targets_frame(result)
+    assert frame["value"].tolist() == ["1,234.6", "–"]
+    assert frame["met"].tolist() == ["MISSED", "not measured"]
+    assert "None" not in views_scale.poll_note({})
+    note = views_scale.poll_note({"repos": 128, "launch": "subflows", "poll_ms": 98.04,
+                                  "poll_ms_max": 150.0, "poll_calls": 3})  # fmt: skip
+    assert "128-repository launch (subflows): 98.0 ms median (150.0 ms at most), 3 API" in note
+
+
 @pytest.mark.parametrize("text", ["0,8", "1,300", "a,b", ""])
 def test_bad_sizes_are_refused(text):
     """Sizes are whole numbers from 1 to 256."""

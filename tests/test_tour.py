@@ -52,7 +52,10 @@ def test_the_closing_card_sets_cost_against_separation_and_containment():
     )
     assert card.loc["Monoflow", "contains a child failure"] == "no"
     assert card.loc["Flow of deployments", "contains a child failure"] == "yes"
-    assert card.loc["Flow of subflows", "end-to-end s, hold excluded"] == 11.0
+    assert card.loc["Flow of subflows", "end-to-end s, hold excluded"] == "11.00"
+    single.patterns[1].timings.end_to_end_s = None  # not measured: never "None" on the card
+    card = tour.closing_card({"subflows": single}, window_s=10).set_index("pattern")
+    assert card.loc["Flow of subflows", "end-to-end s, hold excluded"] == "–"
 
 
 def test_a_held_upstream_is_said_apart_from_what_the_pattern_cost():

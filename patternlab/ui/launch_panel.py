@@ -72,8 +72,8 @@ def _drills(left: st.delta_generator.DeltaGenerator, right, patterns: list[str])
 
 def draw_form() -> str | None:
     """Draw the launch form; when Launch is clicked, launch and return the new launch id."""
-    left, right = st.columns([3, 2], gap="large")
-    patterns = left.multiselect(
+    # The whole form's width: in a column, 1280 px cut the fourth chip ("Event-trig…").
+    patterns = st.multiselect(
         "Patterns",
         PATTERNS,
         default=list(PATTERNS),
@@ -81,6 +81,7 @@ def draw_form() -> str | None:
         key="launch_patterns",
         help="All four by default: the Compare page sets them side by side.",
     )
+    left, right = st.columns([3, 2], gap="large")
     kind = launch_form.workload_kind(left)
     workload = _one_repo(left) if kind == "one" else launch_form.workload_inputs(left, kind)
     options = launch_form.fairness_inputs(right, patterns)

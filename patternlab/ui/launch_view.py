@@ -74,7 +74,7 @@ def show_launch(report: LaunchReport) -> None:
     cols = st.columns(4)
     cols[0].metric("State", views.launch_state(report))
     cols[1].metric("Elapsed", f"{views.elapsed_s(report, when) or 0:.1f} s")
-    cols[2].metric("Flow runs", sum(len(p.flow_runs) for p in report.patterns))
+    cols[2].metric("Flow runs", glossary.number(sum(len(p.flow_runs) for p in report.patterns)))
     cols[3].metric("Task runs", glossary.number(sum(p.task_runs for p in report.patterns)))
     with st.container():
         _show_story(report, when)

@@ -23,6 +23,7 @@ from patternlab.launch import (
 )
 from patternlab.ui import logs_view
 from patternlab.views import failures as views_failures
+from patternlab.views import glossary
 from patternlab.views.charts import state_color
 from patternlab.views.glossary import MISSING, help_for
 
@@ -109,7 +110,8 @@ def show_errors(report: PatternReport, *, folded: bool = False) -> None:
 def _caption(report: PatternReport) -> str:
     """Sum a pattern's runs up in one line."""
     flows, tasks = len(report.flow_runs), report.task_runs
-    caption = f"{flows} flow run{'s' * (flows != 1)} · {tasks} task run{'s' * (tasks != 1)} · "
+    caption = (f"{glossary.number(flows)} flow run{'s' * (flows != 1)} · "
+               f"{glossary.number(tasks)} task run{'s' * (tasks != 1)} · ")  # fmt: skip
     caption += views.where_label(report)
     retries = sum(len(r.retried_tasks) for r in report.flow_runs)
     caption += f" · {retries} task retries" if retries else ""

@@ -66,10 +66,15 @@ def plain(text: object) -> str:
     return html.escape(str(text), quote=False)
 
 
+FONT = 15  # plotly's default is 12: too small on a projector
+TITLE_FONT = 18
+
+
 def _layout(fig: go.Figure, title: str, **extra: object) -> go.Figure:
     """Apply the lab's common layout to a figure (legend below it unless `extra` says otherwise)."""
     layout = {
-        "title": {"text": title},
+        "title": {"text": title, "font": {"size": TITLE_FONT}},
+        "font": {"size": FONT},  # axes, ticks, legends and labels: readable from a room's back
         "margin": {"l": 10, "r": 10, "t": 50, "b": 10},
         "legend": {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
     }
@@ -154,7 +159,7 @@ def timeline_figure(
         )
         # Inside the plot, under its top edge: above it is where the legend sits.
         fig.add_annotation(x=at, y=1, yref="paper", text=plain(label), showarrow=False,
-                           xanchor="left", yanchor="top", font={"size": 10,
+                           xanchor="left", yanchor="top", font={"size": FONT - 2,
                            "color": STATE_COLORS["alert"]})  # fmt: skip
     # A square in the pattern's colour ties each row to its pattern, as in every other chart.
     rows = [

@@ -65,9 +65,24 @@ def left_out(curves: pd.DataFrame) -> list[str]:
     return notes
 
 
+def _value(value: Any) -> str:
+    """Format a measured figure as every page does (`–` when it was not measured)."""
+    return number(value, 1) if isinstance(value, float) else number(value)
+
+
+def poll_note(poll: dict[str, Any]) -> str:
+    """Say what one dashboard poll of the largest running launch cost (`–` where not measured)."""
+    return (
+        f"One dashboard poll of a running {number(poll.get('repos'))}-repository launch "
+        f"({poll.get('launch') or 'not measured'}): {_value(poll.get('poll_ms'))} ms median "
+        f"({_value(poll.get('poll_ms_max'))} ms at most), {number(poll.get('poll_calls'))} API "
+        "calls (counts, never every run)."
+    )
+
+
 def targets_frame(result: dict[str, Any]) -> pd.DataFrame:
     """Return the targets: what, the measured value, the limit, met or not."""
-    rows = [{"target": t["target"], "value": t["value"], "limit": t["limit"],
+    rows = [{"target": t["target"], "value": _value(t["value"]), "limit": t["limit"],
              "met": {True: "met", False: "MISSED", None: "not measured"}[t["met"]]}
             for t in result.get("targets", [])]  # fmt: skip
     return pd.DataFrame(rows, columns=["target", "value", "limit", "met"])

@@ -106,7 +106,7 @@ def _processes(fig: go.Figure, placed: list, now: datetime, pool: bool) -> None:
                 line={"color": "#6B7280", "width": 1 + level, "dash": "solid" if level else "dot"},
             )
             fig.add_annotation(x=x0, y=min(ys) - pad, text=plain(label), showarrow=False,
-                               xanchor="left", yanchor="bottom", font={"size": FONT - 3,
+                               xanchor="left", yanchor="bottom", font={"size": FONT - 1,
                                "color": "#6B7280"})  # fmt: skip
 
 

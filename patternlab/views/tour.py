@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from patternlab.launch import LaunchReport, PatternReport, drill_outcome
+from patternlab.views.glossary import number
 from patternlab.views.labels import pattern_title
 
 
@@ -214,8 +215,8 @@ def closing_card(reports: Mapping[str, LaunchReport], window_s: float) -> pd.Dat
                 entry = drill_outcome(d, "child", window_s).observed_entry.lower()
                 contained = "yes" if entry == "completed" else "no"
         rows.append({
-            "pattern": pattern_title(pattern), "end-to-end s, hold excluded": _paid(p),
-            "flow runs": len(p.flow_runs), "processes": p.processes,
+            "pattern": pattern_title(pattern), "end-to-end s, hold excluded": number(_paid(p), 2),
+            "flow runs": number(len(p.flow_runs)), "processes": number(p.processes),
             "separation gained": ", ".join(gained) or "none",
             "contains a child failure": contained, "use it when": WHEN_TO_USE[pattern],
         })  # fmt: skip

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from patternlab.launch import PATTERNS, launch, wait_for_launch
+from patternlab.views import pattern_title
 from tests.e2e.conftest import ARTIFACTS, App
 
 SMALL = {"width": 1280, "height": 720}  # a projector
@@ -171,6 +172,39 @@ def test_no_horizontal_scroll_at_1280x720(small: Page, streamlit_app, drill, pat
     if path:  # every page but Home (whose title says it) has its purpose and the glossary
         expect(small.get_by_role("button", name="Glossary")).to_be_visible()
     shoot(small, f"glance-1280-{path or 'home'}")
+
+
+def test_the_launch_form_cuts_no_label_at_1280x720(small: Page, streamlit_app):
+    """At 1280x720 every pattern chip ("Event-triggered flow" included), the hold option and
+    every option label of the Launch form is shown whole: none is cut with an ellipsis."""
+    small.goto(f"{streamlit_app.url}/Launch")
+    expect(small.get_by_role("button", name="Launch")).to_be_visible(timeout=60_000)
+    picker = small.get_by_test_id("stMultiSelect").first
+    for pattern in PATTERNS:
+        expect(picker.get_by_text(pattern_title(pattern), exact=True)).to_be_visible()
+    expect(small.get_by_text(re.compile(r"Events: hold the upstream \d+ s"))).to_be_visible()
+    # Cut: an element whose content is wider than its box (an ellipsis, or chips clipped by the
+    # picker), or a chip that ends past the picker's right edge.
+    cut = small.evaluate(
+        """() => {
+          const picker = document.querySelector('[data-testid="stMultiSelect"]');
+          const right = picker.getBoundingClientRect().right;
+          const inPicker = [...picker.querySelectorAll('*')]
+            .filter(e => e.scrollWidth > e.clientWidth + 1
+                         && getComputedStyle(e).overflowX !== 'visible')
+            .map(e => 'clipped: ' + e.textContent);
+          const past = [...picker.querySelectorAll('span')]
+            .filter(e => e.children.length === 0 && e.getBoundingClientRect().right > right + 1)
+            .map(e => 'past the edge: ' + e.textContent);
+          const labels = [...document.querySelectorAll('[data-testid="stWidgetLabel"] p, label p')]
+            .filter(e => e.offsetParent && e.scrollWidth > e.clientWidth + 1)
+            .map(e => 'label: ' + e.textContent);
+          return [...inPicker, ...past, ...labels];
+        }"""
+    )
+    shoot(small, "glance-1280-launch-form")
+    assert cut == [], cut
+    assert no_horizontal_scroll(small)
 
 
 def test_the_dark_theme_follows_the_browser(browser: Browser, streamlit_app, drill):
