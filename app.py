@@ -10,16 +10,18 @@ import streamlit as st
 
 from patternlab import views
 from patternlab.launch import PATTERN_INFO
-from patternlab.ui import home_start, page_setup
+from patternlab.ui import glossary_view, home_start, page_setup
 from patternlab.views import charts
 
 page_setup.page_at_once("Home")
 
 st.title("Pattern Lab")
-st.markdown(
+glossary_view.page_intro(
     "One job — a GitHub repository's stars, forks, contributors, commits and average commits per "
     "contributor — composed in **Prefect's four dataflow patterns**, run for real on a Prefect "
-    "server, and compared: what each pattern costs, and what it separates."
+    "server, and compared: what each pattern costs, and what it separates.",
+    key="home_glossary",
+    terms=["conceptual", "execution", "awareness", "entry", "hand-off", "proactive window"],
 )
 
 backend_slot = st.container()  # filled last: the static content below never waits for it

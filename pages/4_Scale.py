@@ -61,7 +61,15 @@ st.dataframe(scale.targets_frame(result), hide_index=True)
 st.caption(scale.poll_note(result.get("quiet_poll", {})))
 
 st.header("Every point")
-st.dataframe(scale.points_table(curves), hide_index=True)
+by_variant = scale.points_by_variant(curves)
+for tab, rows in zip(st.tabs(list(by_variant)), by_variant.values(), strict=True):
+    tab.dataframe(rows, hide_index=True, column_config={
+        "marginal ms": st.column_config.TextColumn(help="Change in end-to-end time from the "
+                                                   "previous N, per added repository"),
+        "at once": st.column_config.TextColumn(help="Most flow runs running at the same time"),
+        "poll ms": st.column_config.TextColumn(help="One dashboard poll of this launch while it "
+                                               "ran (median), under its own load"),
+    })  # fmt: skip
 st.caption(
     "API requests: every request the benchmark's Prefect server answered during the run (its "
     "access log), from the runner, the flow processes and the lab creating the entry runs, "

@@ -127,8 +127,13 @@ def test_the_curves_draw_only_finished_points_on_log_axes_and_say_what_they_leav
         events = next((t for t in figure.data if t.name == "events"), None)
         assert events is None or list(events.x) == [8], column
     table = views_scale.points_table(curves)
-    assert table["marginal ms / repo"].tolist()[:2] == ["–", "-71.4"]  # none at the smallest N
+    assert table["marginal ms"].tolist()[:2] == ["–", "-71.4"]  # none at the smallest N
     assert not table.isin(["None", "nan", None]).any().any()
+    tabs = views_scale.points_by_variant(curves)
+    assert list(tabs) == ["monoflow threads", "events"]
+    assert tabs["events"]["N"].tolist() == ["8", "128"]
+    assert tabs["events"]["done"].tolist() == ["1/1", "0/1"]
+    assert "variant" not in tabs["events"]
     notes = views_scale.left_out(curves)
     assert "events at N=128: did not complete (0 of 1 runs)" in notes
     assert (

@@ -30,21 +30,30 @@ def curves_frame(result: dict[str, Any]) -> pd.DataFrame:
 # The "Every point" table: its columns (the frame's, less the pattern), digits and headers
 POINT_COLUMNS = {
     "variant": (None, "variant"), "repos": (0, "N"), "end_to_end_s": (2, "end-to-end s"),
-    "marginal_ms": (1, "marginal ms / repo"), "per_repo_ms": (1, "ms / repo"),
+    "marginal_ms": (1, "marginal ms"), "per_repo_ms": (1, "ms / repo"),
     "flow_runs": (0, "flow runs"), "task_runs": (0, "task runs"), "processes": (0, "processes"),
-    "api_calls": (0, "API requests"), "peak_running": (0, "peak runs at once"),
-    "poll_ms": (1, "poll ms (under load)"), "completed": (0, "completed"), "runs": (0, "runs"),
+    "api_calls": (0, "API requests"), "peak_running": (0, "at once"), "poll_ms": (1, "poll ms"),
 }  # fmt: skip
 
 
 def points_table(curves: pd.DataFrame) -> pd.DataFrame:
     """Return every point as the page shows it: numbers as on every page (1,234.5), `–` where a
-    point has none (the marginal cost at the smallest N), never "None" or "nan"."""
+    point has none (the marginal cost at the smallest N), never "None" or "nan"; "done" is the
+    launches that completed of those run."""
     shown = pd.DataFrame()
     for column, (digits, header) in POINT_COLUMNS.items():
         values = curves[column].tolist()  # Python numbers; number() shows None and NaN as `–`
         shown[header] = [v if digits is None else number(v, digits) for v in values]
+    pairs = zip(curves["completed"].tolist(), curves["runs"].tolist(), strict=True)
+    shown["done"] = [f"{number(done)}/{number(runs)}" for done, runs in pairs]
     return shown
+
+
+def points_by_variant(curves: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Return the "Every point" table split per variant (a tab each: 1280 px wide, no scroll)."""
+    table = points_table(curves)
+    return {str(v): rows.drop(columns="variant").reset_index(drop=True)
+            for v, rows in table.groupby("variant", sort=False)}  # fmt: skip
 
 
 def drawable(curves: pd.DataFrame, column: str) -> pd.DataFrame:

@@ -88,6 +88,12 @@ def test_a_drill_reads_as_a_story_with_logs_swimlanes_and_the_glossary(page: Pag
     expect(story).to_be_visible(timeout=60_000)
     expect(story).to_contain_text("Flow of subflows: parent failed: its child's failure reached it")
     story.screenshot(path=str(ARTIFACTS / "glance-drill-story.png"))
+    # Each pattern's errors are folded under the story, not a wall of red.
+    folded = page.get_by_test_id("stExpander").filter(
+        has_text=re.compile(r"\d+ errors? \(details\)")
+    )
+    expect(folded.first).to_be_visible()
+    expect(folded.first.get_by_test_id("stAlert").first).to_be_hidden()  # closed until asked
 
     logs = page.get_by_test_id("stExpander").filter(has_text="Logs and traceback").nth(1)
     logs.get_by_text("Logs and traceback").click()  # the subflows pattern: its child failed
@@ -113,10 +119,11 @@ def test_a_drill_reads_as_a_story_with_logs_swimlanes_and_the_glossary(page: Pag
 
 def test_history_filters_csv_and_links_that_reproduce_the_view(page: Page, browser: Browser,
                                                                streamlit_app, drill):  # fmt: skip
-    """History filters by drill and any-case repository from its URL, exports the new columns
+    """History filters by drill, variant and any-case repository from its URL, exports the columns
     with absolute Compare links; a link opens the same view in a fresh browser; an unknown id
     gets a message."""
-    page.goto(f"{streamlit_app.url}/History?history_drill=child&history_repo=PREFECTHQ/Prefect")
+    page.goto(f"{streamlit_app.url}/History?history_drill=child&history_variant=wait"
+              "&history_repo=PREFECTHQ/Prefect")  # fmt: skip
     table = page.get_by_test_id("stDataFrame").first
     expect(table).to_be_visible(timeout=60_000)
     expect(page.get_by_text(re.compile(r"^\d+ runs match"))).to_be_visible()
@@ -127,8 +134,13 @@ def test_history_filters_csv_and_links_that_reproduce_the_view(page: Page, brows
     with page.expect_download() as download:
         page.get_by_role("button", name="Export CSV").click()
     rows = list(csv.DictReader(io.StringIO(download.value.path().read_text())))
-    assert {"patterns", "drill", "variant", "hold s", "compare"} <= set(rows[0])
+    assert {"repository", "created", "patterns", "drill", "variant", "hold s", "compare"} <= set(
+        rows[0]
+    )
     assert {r["drill"] for r in rows} == {"child"}
+    assert {r["variant"] for r in rows} == {"wait"}
+    assert {r["repository"].lower() for r in rows} == {"prefecthq/prefect"}
+    assert all(r["created"] for r in rows)
     mine = [r for r in rows if r["launch"] == drill]
     assert mine[0]["compare"] == f"{streamlit_app.url}/Compare?launch={drill}"
 
@@ -169,8 +181,7 @@ def test_no_horizontal_scroll_at_1280x720(small: Page, streamlit_app, drill, pat
     small.wait_for_load_state("networkidle")
     expect(small.locator('[data-stale="true"]')).to_have_count(0, timeout=30_000)
     assert no_horizontal_scroll(small), path
-    if path:  # every page but Home (whose title says it) has its purpose and the glossary
-        expect(small.get_by_role("button", name="Glossary")).to_be_visible()
+    expect(small.get_by_role("button", name="Glossary")).to_be_visible()  # Home's too
     shoot(small, f"glance-1280-{path or 'home'}")
 
 
