@@ -1,5 +1,5 @@
 """What the patterns share when they fan out over many repositories: one repository's statistics
-as a single task, their publication as one table, and a cheap wait for many child runs."""
+as a single task, their publication as one table, and child runs started a limit at a time."""
 
 from __future__ import annotations
 
@@ -60,31 +60,10 @@ def publish_stats_table(all_stats: list[dict[str, Any]]) -> None:
         create_table_artifact(rows or [{}], key=key)
 
 
-def _among(chunk: list[UUID], types: list[StateType], negate: bool = False) -> FlowRunFilter:
-    """Filter the runs of `chunk` whose state type is (negated: is not) one of `types`."""
-    kind = FlowRunFilterStateType(not_any_=types) if negate else FlowRunFilterStateType(any_=types)
-    return FlowRunFilter(id=FlowRunFilterId(any_=chunk), state=FlowRunFilterState(type=kind))
-
-
-def _failure(run: FlowRun) -> str:
-    """Say which run did not complete, and how it ended."""
-    return f"{run.name}: {run.state.name if run.state else 'unknown'}"
-
-
-def wait_for_runs(ids: list[UUID], poll_s: float = 1.0) -> list[str]:
-    """Wait until every flow run is final; return "name: state" of those not Completed.
-
-    One count per poll for all of them (not a read of every run), then one read at the end.
-    Once a second: only the last one's end matters, not when each ends.
-    """
-    chunks = [ids[i : i + PAGE] for i in range(0, len(ids), PAGE)]
-    with get_client(sync_client=True) as client:
-        while sum(client.count_flow_runs(flow_run_filter=_among(c, FINAL, True)) for c in chunks):
-            time.sleep(poll_s)
-        bad = []
-        for chunk in chunks:  # every state but Completed
-            bad += client.read_flow_runs(flow_run_filter=_among(chunk, FINAL[:1], True), limit=PAGE)
-    return [_failure(r) for r in bad]
+def _ended(ids: list[UUID]) -> FlowRunFilter:
+    """Filter the runs among `ids` that are in a final state."""
+    final = FlowRunFilterState(type=FlowRunFilterStateType(any_=FINAL))
+    return FlowRunFilter(id=FlowRunFilterId(any_=ids), state=final)
 
 
 def run_in_window(
@@ -105,10 +84,10 @@ def run_in_window(
                 started += 1
             if not running:
                 return started, bad
-            ended = client.read_flow_runs(flow_run_filter=_among(running, FINAL), limit=PAGE)
+            ended = client.read_flow_runs(flow_run_filter=_ended(running), limit=PAGE)
             for run in ended:
                 running.remove(run.id)
                 if run.state is None or not run.state.is_completed():
-                    bad.append(_failure(run))
+                    bad.append(f"{run.name}: {run.state.name if run.state else 'unknown'}")
             if not ended:
                 time.sleep(poll_s)

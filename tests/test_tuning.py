@@ -120,7 +120,7 @@ def test_heartbeat_adapter_falls_back_when_prefect_changes(monkeypatch):
     assert flow_engine._send_heartbeats is changed
 
 
-def test_prefect_clients_share_one_tls_context_built_as_prefect_builds_it(tmp_path):
+def test_prefect_clients_share_one_tls_context_built_as_prefect_builds_it(tmp_path, monkeypatch):
     """With the adapter every Prefect client of a process gets the same SSLContext (one certifi
     bundle load, not one per client); a client given its own `verify` keeps it; a changed
     certificate setting builds a new context from that file."""
@@ -145,22 +145,19 @@ def test_prefect_clients_share_one_tls_context_built_as_prefect_builds_it(tmp_pa
         return original(*args, cafile=cafile, **kwargs)
 
     adapters._tls_context.cache_clear()
-    ssl.create_default_context = counting
+    monkeypatch.setattr(ssl, "create_default_context", counting)
     bundle = tmp_path / "ca.pem"
     bundle.write_text(Path(certifi.where()).read_text())
-    try:
-        with temporary_settings({PREFECT_API_URL: "https://127.0.0.1:9/api"}):
-            clients = [get_client(sync_client=True), get_client(), get_client(sync_client=True)]
-            assert len({id(context(c)) for c in clients}) == 1
-            assert loaded == [PREFECT_API_SSL_CERT_FILE.value() or certifi.where()]
-            own = original()
-            assert context(get_client(httpx_settings={"verify": own})) is own
-            with temporary_settings({PREFECT_API_SSL_CERT_FILE: str(bundle)}):
-                other = get_client(sync_client=True)
-        assert context(other) is not context(clients[0])
-        assert loaded[1:] == [str(bundle)]
-    finally:
-        ssl.create_default_context = original
+    with temporary_settings({PREFECT_API_URL: "https://127.0.0.1:9/api"}):
+        clients = [get_client(sync_client=True), get_client(), get_client(sync_client=True)]
+        assert len({id(context(c)) for c in clients}) == 1
+        assert loaded == [PREFECT_API_SSL_CERT_FILE.value() or certifi.where()]
+        own = original()
+        assert context(get_client(httpx_settings={"verify": own})) is own
+        with temporary_settings({PREFECT_API_SSL_CERT_FILE: str(bundle)}):
+            other = get_client(sync_client=True)
+    assert context(other) is not context(clients[0])
+    assert loaded[1:] == [str(bundle)]
 
 
 def test_tls_adapter_falls_back_when_prefect_changes(monkeypatch):

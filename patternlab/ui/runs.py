@@ -23,9 +23,8 @@ from patternlab.launch import (
 )
 from patternlab.ui import logs_view
 from patternlab.views import failures as views_failures
-from patternlab.views import glossary
 from patternlab.views.charts import state_color
-from patternlab.views.glossary import MISSING, help_for
+from patternlab.views.glossary import MISSING, help_for, number
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]  # the folder holding flows/
 TREE_COLUMNS = {
@@ -110,8 +109,8 @@ def show_errors(report: PatternReport, *, folded: bool = False) -> None:
 def _caption(report: PatternReport) -> str:
     """Sum a pattern's runs up in one line."""
     flows, tasks = len(report.flow_runs), report.task_runs
-    caption = (f"{glossary.number(flows)} flow run{'s' * (flows != 1)} · "
-               f"{glossary.number(tasks)} task run{'s' * (tasks != 1)} · ")  # fmt: skip
+    caption = (f"{number(flows)} flow run{'s' * (flows != 1)} · "
+               f"{number(tasks)} task run{'s' * (tasks != 1)} · ")  # fmt: skip
     caption += views.where_label(report)
     retries = sum(len(r.retried_tasks) for r in report.flow_runs)
     caption += f" · {retries} task retries" if retries else ""
