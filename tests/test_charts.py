@@ -135,7 +135,7 @@ def test_every_chart_is_readable_from_the_back_of_a_room():
     """Every figure's text is at least 13 px (plotly's default is 12) and titles larger."""
     from datetime import UTC, datetime
 
-    from patternlab.views import frames
+    from patternlab.views import frames, swimlanes
 
     report = build_report()
     entries = views.entries([report])
@@ -146,8 +146,14 @@ def test_every_chart_is_readable_from_the_back_of_a_room():
         charts.contributors_figure(views_stats.contributors_frame(entries)),
         charts.weekly_figure(views_stats.weekly_frame(entries)),
     ]
+    figures.append(swimlanes.swimlane_figure(report, datetime.now(UTC), 10.0))
     for fig in figures:
         assert fig.layout.font.size >= 14, fig.layout.title.text
         assert fig.layout.title.font.size > fig.layout.font.size
         for note in fig.layout.annotations:
             assert (note.font.size or fig.layout.font.size) >= 13, note.text
+        # Streamlit's theme draws ticks and the legend at 12 px unless each names its size.
+        axes = [fig.layout[k] for k in fig.layout if k.startswith(("xaxis", "yaxis"))]
+        assert axes
+        assert all(a.tickfont.size >= 14 for a in axes), fig.layout.title.text
+        assert fig.layout.legend.font.size >= 14, fig.layout.title.text

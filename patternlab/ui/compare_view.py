@@ -152,10 +152,11 @@ def _show_spread_of_runs(reports: list[LaunchReport]) -> None:
     window = get_settings().alert_window_s
     st.header("How the runs and a failure spread")
     st.caption(
-        "One lane per pattern on one time axis: each run waits (grey), then runs in its state's "
-        "colour, inside a dotted box per process (a solid one per host in pool mode). Arrows: "
-        "subflow calls, run_deployment hand-offs, a Completed event an automation turned into "
-        "a run, the alert after its window (dashed line)."
+        "One lane per pattern on one time axis: each run, named above its bar, waits (grey), "
+        "then runs in its state's colour, inside a dotted box per process (a solid one per host "
+        "in pool mode). Arrows, coloured as the legend says: subflow calls, run_deployment "
+        "hand-offs, a Completed event an automation turned into a run, the alert after its "
+        "window (dashed line). Beside a failed run: whether its failure reached its parent."
     )
     figure = swimlanes.swimlane_figure(report, page_setup.now(), window)
     st.plotly_chart(figure, key="compare-swimlanes")

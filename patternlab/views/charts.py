@@ -79,6 +79,11 @@ def _layout(fig: go.Figure, title: str, **extra: object) -> go.Figure:
         "legend": {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0},
     }
     fig.update_layout(layout | extra)
+    # Streamlit's theme draws ticks and legends at 12 px unless the figure names its own size
+    # (measured in Chromium): a layout-wide font size is not enough.
+    fig.update_xaxes(tickfont_size=FONT, title_font_size=FONT)
+    fig.update_yaxes(tickfont_size=FONT, title_font_size=FONT)
+    fig.update_layout(legend_font_size=FONT)
     return fig
 
 

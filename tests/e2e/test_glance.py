@@ -6,11 +6,16 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import signal
+from urllib.parse import unquote
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from flows.catalog import launch_tag
+from patternlab import backend
 from patternlab.launch import PATTERNS, launch, wait_for_launch
 from patternlab.views import pattern_title
 from tests.e2e.conftest import ARTIFACTS, App
@@ -79,6 +84,50 @@ def test_live_lanes_first_and_the_launch_kept_across_pages(small: Page, streamli
     shoot(page, "glance-launch-kept")
 
 
+def test_a_wait_is_explained_and_the_whole_launch_opens_in_prefect(small: Page, browser: Browser,
+                                                                   streamlit_app):  # fmt: skip
+    """While no runner claims the entry run (the runner paused: alive, so the lab does not
+    restart it), the Launch page's first screen says what Prefect is waiting for; the 'Whole
+    launch in Prefect' button opens Prefect's own UI on that launch's runs (by its tag)."""
+    page = small
+    page.goto(f"{streamlit_app.url}/Launch")
+    expect(page.get_by_role("button", name="Launch")).to_be_visible(timeout=60_000)
+    page.get_by_text("offline snapshot (approximate, dated)").click()
+    runner = backend.backend_status().runner_pid
+    assert runner is not None
+    os.kill(runner, signal.SIGSTOP)
+    try:
+        page.get_by_role("button", name="Launch").click()
+        story = page.get_by_test_id("stAlert").filter(has_text="waiting for the runner to claim it")
+        expect(story.first).to_be_visible(timeout=30_000)
+        expect(story.first).to_contain_text(re.compile(r"Scheduled for \d+\.\d s"))
+        expect(story.first).to_be_in_viewport()
+        shoot(page, "glance-waiting-story")
+    finally:
+        os.kill(runner, signal.SIGCONT)
+    launch_id = re.search(r"launch=([0-9a-f]{12})", page.url).group(1)
+    expect(page.get_by_test_id("stMetricValue").first).to_have_text(
+        "Completed", timeout=RUN_TIMEOUT_MS
+    )
+    expect(page.get_by_test_id("stAlert").filter(has_text="waiting for the runner")).to_have_count(
+        0
+    )
+    flow_runs = page.get_by_test_id("stMetricValue").nth(2).inner_text()  # "Flow runs"
+    href = page.get_by_role("link", name="Whole launch in Prefect").get_attribute("href")
+    assert unquote(href).endswith(f"/v2/runs/?tags={launch_tag(launch_id)}")
+    prefect_ui = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        prefect_ui.goto(href)
+        # Prefect's runs list, filtered by the tag: this launch's entry flows, by their names.
+        for flow in ("monoflow", "subflows-parent", "deployments-parent", "events-upstream"):
+            expect(prefect_ui.get_by_text(flow, exact=True).first).to_be_visible(timeout=60_000)
+        # Only this launch's runs: the module's other launches are filtered out.
+        expect(prefect_ui.get_by_text(f"{flow_runs} Flow runs", exact=True)).to_be_visible()
+        prefect_ui.screenshot(path=str(ARTIFACTS / "glance-whole-launch-in-prefect.png"))
+    finally:
+        prefect_ui.close()
+
+
 def test_a_drill_reads_as_a_story_with_logs_swimlanes_and_the_glossary(page: Page, streamlit_app,
                                                                         drill):  # fmt: skip
     """A drill: one summary, its failed run's traceback on demand, the glossary one click away;
@@ -111,9 +160,11 @@ def test_a_drill_reads_as_a_story_with_logs_swimlanes_and_the_glossary(page: Pag
     page.goto(f"{streamlit_app.url}/Compare?launch={drill}")
     lanes = page.get_by_test_id("stPlotlyChart").first
     expect(lanes.locator(".main-svg").first).to_be_visible(timeout=60_000)
-    for text in ("alert window ends", "Completed event → automation → run",
-                 "failure reached the parent", "failure stopped at the boundary"):  # fmt: skip
+    for text in ("alert window ends", "failure reached the parent",
+                 "failure stopped at the boundary"):  # fmt: skip
         expect(lanes.locator("g.annotation", has_text=text).first).to_be_attached()
+    for text in ("subflow call", "run_deployment", "Completed event → automation → run"):
+        expect(lanes.locator("g.legend", has_text=text)).to_be_attached()  # the arrows' colours
     lanes.screenshot(path=str(ARTIFACTS / "glance-swimlanes.png"))
 
 
