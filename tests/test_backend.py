@@ -114,6 +114,21 @@ def test_server_uses_the_embedded_postgres(started: Started) -> None:
     assert url.decode().endswith(f"=postgresql+asyncpg://postgres@/prefect?host={pgdata}")
 
 
+def test_an_earlier_labs_postgres_settings_are_replaced_by_todays(tmp_path: Path, monkeypatch):
+    """A data folder configured by an earlier lab (other settings under the lab's mark) gets
+    today's settings in their place, once; PostgreSQL's own lines are kept."""
+    conf = tmp_path / "postgresql.conf"
+    conf.write_text(f"max_connections = 100\n\n{postgres.LAB_CONF_MARK}\nio_method = sync\n")
+    monkeypatch.setattr(postgres, "LAB_CONF", {"io_method": "sync", "work_mem": "2MB"})
+    postgres.configure(tmp_path)
+    text = conf.read_text()
+    assert text == (
+        f"max_connections = 100\n\n{postgres.LAB_CONF_MARK}\nio_method = sync\nwork_mem = 2MB\n"
+    )
+    postgres.configure(tmp_path)
+    assert conf.read_text() == text
+
+
 def test_postgres_runs_with_the_labs_settings_and_no_io_workers(started: Started) -> None:
     """The lab's PostgreSQL settings are in its postgresql.conf once, and in force: synchronous
     I/O, so none of PostgreSQL 18's I/O worker processes run beside the lab's small database."""

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psutil
 import pytest
 from prefect import flow, flow_engine
@@ -35,6 +36,29 @@ def test_tuned_runner_env_sets_the_fast_polls():
     assert env["PATTERNLAB_RUNNER_POLL_S"] == "0.25"  # the Runner's query_seconds
     assert env["PATTERNLAB_CHILD_POLL_S"] == "0.25"
     assert env["PATTERNLAB_TUNING"] == "on"
+
+
+def test_the_embedded_runners_clients_skip_the_version_and_csrf_handshakes(monkeypatch):
+    """Tuned against the lab's own server (same installation, CSRF protection off), the runner's
+    and its flow processes' clients ask neither for the server's version nor a CSRF token; against
+    another server (PREFECT_API_URL), or stock, they keep Prefect's handshakes."""
+    keys = ("PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED", "PREFECT_CLIENT_CSRF_SUPPORT_ENABLED")
+    monkeypatch.delenv("PREFECT_API_URL")  # the tests' own process points at the test backend
+    env = tuning.runner_env(LabSettings())
+    assert [env[k] for k in keys] == ["false", "false"]
+    assert tuning.worker_env(LabSettings(execution="pool"))[keys[1]] == "false"
+    assert tuning.server_env(LabSettings())["PREFECT_SERVER_CSRF_PROTECTION_ENABLED"] == "false"
+    remote = LabSettings(prefect_api_url="http://10.1.0.1:4200/api")
+    for other in (remote, LabSettings(tuning=False)):
+        assert not set(keys) & set(tuning.runner_env(other))
+
+
+def test_the_lab_server_has_no_csrf_token_to_hand_out(lab_backend):
+    """The lab's server answers a CSRF token request as Prefect does with protection off: the
+    handshake its clients skip would only have been refused."""
+    answer = httpx.get(f"{backend.api_url()}/csrf-token", params={"client": "lab"}, timeout=10)
+    assert answer.status_code == 422
+    assert answer.json()["detail"] == "CSRF protection is disabled."
 
 
 def test_stock_runner_env_uses_prefects_own_defaults():
@@ -251,11 +275,12 @@ def test_server_logs_the_lock_errors_it_answers_with_503():
         assert tuning.server_env(s)["PREFECT_SERVER_LOG_RETRYABLE_ERRORS"] == "true"
 
 
-def test_the_tuned_server_keeps_fewer_database_connections():
-    """Tuned on PostgreSQL: a pool of SERVER_DB_POOL connections (each a PostgreSQL process);
-    stock, and SQLite, keep Prefect's default."""
+def test_the_tuned_server_keeps_enough_database_connections_for_a_fan_out():
+    """Tuned on PostgreSQL: a pool of SERVER_DB_POOL connections, so a fan-out's bursts reuse
+    them rather than open and close new PostgreSQL backends; stock, and SQLite, keep Prefect's
+    default."""
     key = "PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_SIZE"
-    assert tuning.server_env(LabSettings())[key] == str(tuning.SERVER_DB_POOL) == "3"
+    assert tuning.server_env(LabSettings())[key] == str(tuning.SERVER_DB_POOL) == "6"
     assert key not in tuning.server_env(LabSettings(tuning=False))
     assert key not in tuning.server_env(LabSettings(db="sqlite"))
 

@@ -18,7 +18,7 @@ from patternlab.backend.procs import is_alive, owned_pid, poll_until
 # small database for one lab: PostgreSQL 18's default asynchronous I/O (io_method = worker) runs
 # three I/O worker processes (4-12 MB resident each, measured) for read-ahead a database of tens
 # of MB never needs; synchronous I/O is what every PostgreSQL before 18 did.
-LAB_CONF = {"io_method": "sync"}
+LAB_CONF = {"io_method": "sync", "shared_buffers": "32MB"}
 LAB_CONF_MARK = "# Pattern Lab (patternlab/backend/postgres.py):"
 
 
@@ -80,12 +80,14 @@ def _handle(pgdata: Path) -> Any:
 
 
 def configure(pgdata: Path) -> None:
-    """Put the lab's settings (LAB_CONF) in the data folder's postgresql.conf, once."""
+    """Put the lab's settings (LAB_CONF) at the end of the data folder's postgresql.conf, once:
+    a data folder written by an earlier lab gets today's settings in place of its own."""
     conf = pgdata / "postgresql.conf"
     text = conf.read_text(encoding="utf-8")
-    if LAB_CONF_MARK not in text:
-        lines = "".join(f"{key} = {value}\n" for key, value in LAB_CONF.items())
-        conf.write_text(f"{text.rstrip()}\n\n{LAB_CONF_MARK}\n{lines}", encoding="utf-8")
+    lines = "".join(f"{key} = {value}\n" for key, value in LAB_CONF.items())
+    ours = f"\n\n{LAB_CONF_MARK}\n{lines}"
+    if not text.endswith(ours):
+        conf.write_text(text.split(f"\n\n{LAB_CONF_MARK}\n")[0].rstrip() + ours, encoding="utf-8")
 
 
 def stop_postgres(pgdata: Path, timeout: float = 10.0) -> int | None:

@@ -65,10 +65,17 @@ TUNINGS: tuple[Tuning, ...] = (
         "if the starter's run_process changes, or forking fails, Prefect's own start is used",
     ),
     Tuning(
-        "3 database connections kept", "server (PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_SIZE)",
-        "each connection Prefect's server keeps open is a PostgreSQL process of 12-39 MB resident",
-        "PostgreSQL 223 -> 169 MB resident after 10 concurrent launches (all completed, 0 retries)",
+        "6 database connections kept", "server (PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_SIZE)",
+        "with 3, a fan-out's bursts opened and closed PostgreSQL backends (type introspection, "
+        "cold statement caches); each kept one is a process, so shared_buffers is 32 MB",
+        "PostgreSQL CPU for 64 deployment children 19.9 -> 5.3 s; lab RSS 885.8 MB",
         "a documented Prefect setting; bursts still open up to 10 more connections",
+    ),
+    Tuning(
+        "no version or CSRF handshake per client", "runner, flow processes (embedded server only)",
+        "each new Prefect client asked the lab's own server for its version and a CSRF token",
+        "~5 of a deployment child's ~33 requests gone (82 of 746 for 16 children)",
+        "PREFECT_CLIENT_* settings; against PREFECT_API_URL, Prefect's handshakes are kept",
     ),
     Tuning(
         "worker poll 0.5 s", "pool workers (PREFECT_WORKER_QUERY_SECONDS)",
@@ -85,7 +92,14 @@ TUNINGS: tuple[Tuning, ...] = (
 )  # fmt: skip
 
 
-SERVER_DB_POOL = 3  # database connections the tuned server keeps open (Prefect: 5)
+SERVER_DB_POOL = 6  # database connections the tuned server keeps open (Prefect: 5; 3 churned)
+# The clients of the embedded runner and its flow processes talk to the lab's own server, started
+# from the same installation with CSRF protection off: each new client would otherwise ask it for
+# its version and for a CSRF token first (~5 of a deployment child's ~33 requests).
+EMBEDDED_CLIENT_ENV = {
+    "PREFECT_CLIENT_SERVER_VERSION_CHECK_ENABLED": "false",
+    "PREFECT_CLIENT_CSRF_SUPPORT_ENABLED": "false",
+}
 
 
 def server_env(settings: LabSettings) -> dict[str, str]:
@@ -98,10 +112,11 @@ def server_env(settings: LabSettings) -> dict[str, str]:
         # A run refused a deployment concurrency slot (the deployments fan-out under its limit)
         # is retried this much later: Prefect's 30 s would leave slots idle between waves.
         env["PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS"] = "1"
+        env["PREFECT_SERVER_CSRF_PROTECTION_ENABLED"] = "false"  # its clients ask no token
         if settings.db == "postgres":
-            # Each connection the server keeps is a PostgreSQL process of 12-39 MB resident;
-            # Prefect keeps 5 per engine. 3 cut PostgreSQL from 223 to 169 MB after 10 concurrent
-            # launches (all completed, no retry); bursts still open up to 10 more (max_overflow).
+            # 3 kept connections made a fan-out open and close PostgreSQL backends all the time
+            # (PostgreSQL 19.9 -> 5.3 CPU-s for 64 children with more); 6, with 32 MB of shared
+            # buffers, keeps the lab's RSS at 885.8 MB (8: 927.7). docs/performance.md.
             env["PREFECT_SERVER_DATABASE_SQLALCHEMY_POOL_SIZE"] = str(SERVER_DB_POOL)
     return env
 
@@ -117,7 +132,7 @@ def runner_env(settings: LabSettings) -> dict[str, str]:
             "PATTERNLAB_RUNNER_POLL_S": str(default_poll),
             "PATTERNLAB_CHILD_POLL_S": str(_run_deployment_default_poll_s()),
         }
-    return {
+    env = {
         "PATTERNLAB_TUNING": "on",
         # Prefect's default 10 s pick-up would dominate every hand-off the lab measures. The
         # setting is an int; flows/serve.py hands the float to the Runner as query_seconds.
@@ -125,6 +140,9 @@ def runner_env(settings: LabSettings) -> dict[str, str]:
         "PATTERNLAB_RUNNER_POLL_S": f"{settings.runner_poll_s:g}",
         "PATTERNLAB_CHILD_POLL_S": str(settings.child_poll_s),
     }
+    if settings.embedded:
+        env |= EMBEDDED_CLIENT_ENV
+    return env
 
 
 def worker_env(settings: LabSettings) -> dict[str, str]:
