@@ -23,8 +23,8 @@ from patternlab.views.charts import (
     FONT,
     PATTERN_COLORS,
     STATE_COLORS,
-    TITLE_FONT,
     WAITING_COLOR,
+    _layout,
     plain,
     state_color,
 )
@@ -62,16 +62,12 @@ class Box:
 
 @dataclass
 class Plan:
-    """Where everything goes: runs on rows, boxes, each lane's extent and its centre."""
+    """Where everything goes: runs on rows, boxes, each lane's extent (top, bottom)."""
 
     placed: list[tuple[float, FlowRunInfo, str]] = field(default_factory=list)
     boxes: list[Box] = field(default_factory=list)
     lanes: dict[str, tuple[float, float]] = field(default_factory=dict)
     bottom: float = 0.0
-
-    def row_of(self, run_id: str) -> float | None:
-        """Return the row of a run, if it is drawn."""
-        return next((y for y, r, _ in self.placed if r.id == run_id), None)
 
 
 def _runs(report: LaunchReport) -> list[tuple[str, list[FlowRunInfo]]]:
@@ -150,9 +146,11 @@ def _bars(
             _box(fig, start, end, y - BAR, y + BAR, fillcolor=state_color(run.status),
                  line={"width": 0})  # fmt: skip
     leftwards = [r.created > late for _, r, _ in placed]
-    anchors = [(r.end or now) if r.created > late else r.created for _, r, _ in placed]
     fig.add_scatter(
-        x=anchors,
+        x=[
+            (r.end or now) if left else r.created
+            for (_, r, _), left in zip(placed, leftwards, strict=True)
+        ],  # fmt: skip
         y=[y - NAME for y, _, _ in placed],
         mode="text",
         text=[f"  {plain(r.flow)} · {plain(r.state)}  " for _, r, _ in placed],
@@ -212,12 +210,10 @@ def _events_deadline(report: LaunchReport, window_s: float) -> datetime | None:
     return alert_deadline(events.flow_runs, window_s) if events else None
 
 
-def _deadline(fig: go.Figure, report: LaunchReport, plan: Plan, window_s: float) -> None:
+def _deadline(fig: go.Figure, plan: Plan, deadline: datetime | None, window_s: float) -> None:
     """Mark the events pattern's alert deadline in its lane, and say why an alert fired."""
-    deadline = _events_deadline(report, window_s)
     if deadline is None or "events" not in plan.lanes:
         return
-    events = next(p for p in report.patterns if p.pattern == "events")
     top, bottom = plan.lanes["events"]
     color = STATE_COLORS["alert"]
     fig.add_shape(type="line", x0=deadline, x1=deadline, y0=top + 0.1, y1=bottom,
@@ -225,11 +221,10 @@ def _deadline(fig: go.Figure, report: LaunchReport, plan: Plan, window_s: float)
     # Left of the line: the deadline is late on the axis, so text right of it would be cut.
     _note(fig, deadline, top + 0.1, f"alert window ends ({window_s:g} s)", color,
           xanchor="right", yanchor="top", xshift=-4)  # fmt: skip
-    alert = next((r for r in events.flow_runs if r.role == "alert"), None)
-    y = plan.row_of(alert.id) if alert is not None else None
-    if y is not None:  # beside the alert's bar, which starts at the line: no arrow to cross text
-        _note(fig, alert.created, y, "no Completed in time → alert", color, xanchor="right",
-              yanchor="middle", xshift=-8)  # fmt: skip
+    for y, run, pattern in plan.placed:
+        if pattern == "events" and run.role == "alert":  # beside its bar, which starts at the line
+            _note(fig, run.created, y, "no Completed in time → alert", color, xanchor="right",
+                  yanchor="middle", xshift=-8)  # fmt: skip
 
 
 def _legend(fig: go.Figure, kinds: set[str]) -> None:
@@ -254,30 +249,28 @@ def swimlane_figure(report: LaunchReport, now: datetime, window_s: float) -> go.
     plan = _plan(report, report.execution == "pool")
     if not plan.placed:
         return fig.update_layout(title={"text": "How a failure spreads (no runs yet)"})
-    start, end = _span(plan.placed, now, _events_deadline(report, window_s))
+    deadline = _events_deadline(report, window_s)
+    start, end = _span(plan.placed, now, deadline)
     span = max(end - start, timedelta(seconds=1))
     for _, bottom in plan.lanes.values():
         fig.add_hline(y=bottom, line={"color": "#9CA3AF", "width": 1})
     _boxes(fig, plan.boxes, now, span * 0.01)
     _bars(fig, plan.placed, now, start + span * 0.6)
     _legend(fig, _links(fig, plan))
-    _deadline(fig, report, plan, window_s)
+    _deadline(fig, plan, deadline, window_s)
     lanes = plan.lanes.items()
     height = 190 + round(PX * plan.bottom)
-    # Title, then the legend below it (it may wrap on a narrow page), both from the top in pixels.
-    return fig.update_layout(
-        title={"text": "How the runs and a failure spread, one lane per pattern",
-               "font": {"size": TITLE_FONT}, "yref": "container", "y": 1 - 12 / height,
-               "yanchor": "top"},
+    _layout(
+        fig, "How the runs and a failure spread, one lane per pattern",
         height=height,
         margin={"l": 10, "r": 20, "t": 130, "b": 10},
-        font={"size": FONT},
         legend={"orientation": "h", "x": 0, "xref": "container", "yref": "container",
-                "y": 1 - 48 / height, "yanchor": "top", "font": {"size": FONT}},
-        xaxis={"type": "date", "tickformat": "%H:%M:%S", "tickfont": {"size": FONT},
-               "title": {"text": "time (UTC)", "font": {"size": FONT}},
+                "y": 1 - 48 / height, "yanchor": "top"},
+        xaxis={"type": "date", "tickformat": "%H:%M:%S", "title": {"text": "time (UTC)"},
                "range": [start - span * 0.03, end + span * 0.05], "side": "bottom"},
         yaxis={"tickvals": [(top + bottom) / 2 for _, (top, bottom) in lanes], "zeroline": False,
                "ticktext": [f"<b>{plain(pattern_title(p))}</b>" for p, _ in lanes],
-               "showgrid": False, "range": [plan.bottom, 0], "tickfont": {"size": FONT}},
+               "showgrid": False, "range": [plan.bottom, 0]},
     )  # fmt: skip
+    # Title, then the legend below it (it may wrap on a narrow page), both from the top in pixels.
+    return fig.update_layout(title={"yref": "container", "y": 1 - 12 / height, "yanchor": "top"})

@@ -38,6 +38,13 @@ def no_horizontal_scroll(page: Page) -> bool:
     )
 
 
+def open_launch_form(page: Page, app: App) -> None:
+    """Open the Launch page and pick the offline snapshot (the form's other defaults kept)."""
+    page.goto(f"{app.url}/Launch")
+    expect(page.get_by_role("button", name="Launch")).to_be_visible(timeout=60_000)
+    page.get_by_text("offline snapshot (approximate, dated)").click()
+
+
 @pytest.fixture(scope="module")
 def drill(lab_backend) -> str:
     """Run a child drill of all four patterns, one after another, and return its launch id."""
@@ -59,9 +66,7 @@ def test_live_lanes_first_and_the_launch_kept_across_pages(small: Page, streamli
     """After Launch at 1280x720 the live lanes are in the first screen; Compare and back through
     the sidebar shows the same launch."""
     page = small
-    page.goto(f"{streamlit_app.url}/Launch")
-    expect(page.get_by_role("button", name="Launch")).to_be_visible(timeout=60_000)
-    page.get_by_text("offline snapshot (approximate, dated)").click()
+    open_launch_form(page, streamlit_app)
     page.get_by_role("button", name="Launch").click()
     expect(page).to_have_url(re.compile(r"[?&]launch=[0-9a-f]{12}"), timeout=30_000)
     launch_id = re.search(r"launch=([0-9a-f]{12})", page.url).group(1)
@@ -90,9 +95,7 @@ def test_a_wait_is_explained_and_the_whole_launch_opens_in_prefect(small: Page, 
     restart it), the Launch page's first screen says what Prefect is waiting for; the 'Whole
     launch in Prefect' button opens Prefect's own UI on that launch's runs (by its tag)."""
     page = small
-    page.goto(f"{streamlit_app.url}/Launch")
-    expect(page.get_by_role("button", name="Launch")).to_be_visible(timeout=60_000)
-    page.get_by_text("offline snapshot (approximate, dated)").click()
+    open_launch_form(page, streamlit_app)
     runner = backend.backend_status().runner_pid
     assert runner is not None
     os.kill(runner, signal.SIGSTOP)
