@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import flow, unmapped
+from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
@@ -17,7 +17,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from flows import catalog as names
-from flows.fanout import run_in_window
+from flows.fanout import one_repository, run_in_window
 from flows.settings import get_flow_settings
 from flows.tasks import (
     fail_on_purpose,
@@ -41,10 +41,16 @@ class ChildRunFailed(RuntimeError):
 
 @flow(name=names.AVERAGE_CHILD)
 def average_commits_child(
-    repo: str, repo_info: dict[str, Any], source: str = "auto", drill: str = "none"
+    repo: str, repo_info: dict[str, Any] | None = None, source: str = "auto", drill: str = "none"
 ) -> dict:
-    """Deployed child: fetch contributors and commit activity, compute the averages, publish."""
+    """Deployed child: fetch contributors and commit activity, compute the averages, publish.
+
+    Without `repo_info` it is one child of a fan-out: the repository's statistics in one task,
+    published as one row, as every pattern's fan-out does per repository.
+    """
     with recorded():
+        if repo_info is None:
+            return one_repository(repo, source)
         if drill == "child":
             fail_on_purpose("child")
         contributors = fetch_contributors(repo, source, flaky=drill == "transient")
@@ -62,7 +68,7 @@ def child_limit() -> int | None:
     return held.limit if held else None
 
 
-def _fan_out(repos: list[str], infos: list[dict], source: str, wait: bool) -> str:
+def _fan_out(repos: list[str], source: str, wait: bool) -> str:
     """Start one child run per repository; wait for them all unless told not to.
 
     Waiting, the parent keeps as many children in flight as the child deployment's concurrency
@@ -70,20 +76,18 @@ def _fan_out(repos: list[str], infos: list[dict], source: str, wait: bool) -> st
     waiting, it creates them all at once and leaves the queueing to the limit on the server.
     """
 
-    def start(pair: tuple[str, dict]) -> FlowRun:
-        repo, info = pair
-        parameters = {"repo": repo, "repo_info": info, "source": source}
+    def start(repo: str) -> FlowRun:
+        parameters = {"repo": repo, "source": source}
         return run_deployment(
             names.CHILD_DEPLOYMENT, parameters=parameters, tags=launch_tags(), timeout=0
         )
 
-    pairs = list(zip(repos, infos, strict=True))
     if not wait:
-        children = [start(pair) for pair in pairs]
+        children = [start(repo) for repo in repos]
         return f"started {len(children)} child runs and did not wait"
-    window = child_limit() or len(pairs)
+    window = child_limit() or len(repos)
     started, failed = run_in_window(
-        start, pairs, window, min(WINDOW_POLL_S, get_flow_settings().child_poll_s)
+        start, repos, window, min(WINDOW_POLL_S, get_flow_settings().child_poll_s)
     )
     if failed:
         raise ChildRunFailed(f"{len(failed)} of {started} child runs did not complete: "
@@ -102,8 +106,7 @@ def deployments_parent(
     """Fetch the repository, then start the averaging child deployment and wait for it or not."""
     with recorded():
         if repos:  # fan-out: one child run per repository
-            return _fan_out(repos, fetch_repo.map(repos, unmapped(source)).result(), source,
-                            wait_for_child)  # fmt: skip
+            return _fan_out(repos, source, wait_for_child)
         repo_info = fetch_repo(repo, source)
         if drill == "upstream":
             fail_on_purpose("upstream")

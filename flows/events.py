@@ -24,6 +24,7 @@ from prefect.utilities.annotations import quote
 
 from flows import catalog as names
 from flows.catalog import EMIT_PREFIX, ENTRY_TAG, LAUNCH_PREFIX, REFRESH_EVENT, REFRESH_RESOURCE
+from flows.fanout import one_repository
 from flows.tasks import (
     fail_on_purpose,
     fetch_commit_activity,
@@ -42,7 +43,8 @@ LAUNCH = (
 )
 FROM_EVENT = {"repo": "{{ flow_run.parameters['repo'] }}", "launch": LAUNCH,
               "source": "{{ flow_run.parameters['source'] }}",
-              "drill": "{{ flow_run.parameters.get('drill', 'none') }}"}  # fmt: skip
+              "drill": "{{ flow_run.parameters.get('drill', 'none') }}",
+              "fanout": "{{ flow_run.parameters.get('fanout', False) }}"}  # fmt: skip
 # From a refresh request: the repository is the related resource in the role "repository".
 FROM_REQUEST = {
     "repo": "{{ event.resource_in_role['repository'].name }}",
@@ -56,9 +58,13 @@ FROM_REQUEST = {
 
 @flow(name=names.EVENTS_UPSTREAM)
 def events_upstream(
-    repo: str, source: str = "auto", hold_s: float = 0.0, drill: str = "none"
+    repo: str, source: str = "auto", hold_s: float = 0.0, drill: str = "none", fanout: bool = False
 ) -> dict[str, Any]:
-    """Refresh a repository's metadata; completing emits the event the downstream reacts to."""
+    """Refresh a repository's metadata; completing emits the event the downstream reacts to.
+
+    `fanout`: one of a launch's many upstream runs; the downstream its event starts reads it
+    from the run's parameters and works as every fan-out's child does.
+    """
     with recorded():
         repo_info = fetch_repo(repo, source)
         if hold_s > 0:  # a demo switch: hold the upstream past the proactive trigger's window
@@ -75,10 +81,13 @@ def events_downstream(
     launch: str = "",
     drill: str = "none",
     lead_tags: list[str] | None = None,
+    fanout: bool = False,
 ) -> dict[str, Any]:
     """Triggered by an automation: compute the statistics of the repository named in the event."""
     with recorded():
         join_launch(launch, [*lead_tags, f"source:{source}"] if lead_tags else ())
+        if fanout:
+            return one_repository(repo, source)
         if drill == "child":
             fail_on_purpose("child")
         repo_info = fetch_repo(repo, source)

@@ -26,6 +26,7 @@ from flows.tasks import (
     fetch_commit_activity,
     fetch_contributors,
     fetch_repo,
+    publish_row,
     summarise_stats,
 )
 
@@ -46,6 +47,13 @@ def repository_stats(repo: str, source: str) -> dict[str, Any]:
     people = fetch_contributors.fn(repo, source)
     activity = fetch_commit_activity.fn(repo, source)
     return summarise_stats.fn(repo, source, info, people, activity)
+
+
+def one_repository(repo: str, source: str) -> dict[str, Any]:
+    """A fan-out child's work, the same in every pattern: its repository's statistics in one
+    task, published as one row (the row the lab's aggregate reads)."""
+    publish_row(repository_stats(repo, source))
+    return {"repo": repo}
 
 
 @task(cache_policy=NO_CACHE)

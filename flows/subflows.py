@@ -14,6 +14,7 @@ from prefect import flow, tags
 from prefect.utilities.annotations import quote
 
 from flows import catalog as names
+from flows.fanout import one_repository
 from flows.tasks import (
     fail_on_purpose,
     fetch_commit_activity,
@@ -54,12 +55,9 @@ def calculate_average_commits(
 
 @flow(name=names.REPOSITORY_STATS)
 def repository_stats(repo: str, source: str = "auto") -> dict[str, Any]:
-    """Subflow: fetch one repository, compute its statistics and publish them."""
+    """Subflow of a fan-out: one repository's statistics in one task, published as one row."""
     with recorded():
-        info = fetch_repo(repo, source)
-        people, activity = fetch_contributors(repo, source), fetch_commit_activity(repo, source)
-        publish_stats(summarise_stats(repo, source, info, quote(people), quote(activity)))
-        return {"repo": repo}
+        return one_repository(repo, source)
 
 
 @flow(name=names.SUBFLOWS_PARENT)

@@ -149,12 +149,21 @@ def summarise_stats(
         return stats
 
 
-@task(cache_policy=NO_CACHE)
-def publish_stats(stats: dict[str, Any]) -> None:
-    """Publish the statistics as artifacts the lab (and Prefect's UI) can read back."""
+def publish_row(stats: dict[str, Any]) -> None:
+    """Publish a repository's statistics as one row (its series stay in the run's result).
+
+    What a fan-out's child publishes: the row is what the lab's aggregate reads, and one
+    artifact per repository instead of three keeps each extra repository's cost to the work.
+    """
     scalars = {k: v for k, v in stats.items() if k not in ("top_contributors", "weekly_commits")}
     desc = f"Statistics for {stats['repo']} ({stats['source_note'] or stats['source']})"
     create_table_artifact([scalars], key=STATS_KEY, description=desc)
+
+
+@task(cache_policy=NO_CACHE)
+def publish_stats(stats: dict[str, Any]) -> None:
+    """Publish the statistics as artifacts the lab (and Prefect's UI) can read back."""
+    publish_row(stats)
     create_table_artifact(stats["top_contributors"] or [{}], key=CONTRIBUTORS_KEY)
     create_table_artifact(stats["weekly_commits"] or [{}], key=WEEKLY_KEY)
 

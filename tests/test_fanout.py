@@ -78,12 +78,13 @@ def test_the_aggregate_matches_the_statistics_computed_without_prefect(fair, exp
         assert got == expected.model_dump(exclude={"source_note"}), p.pattern
 
 
-# (flow runs, task runs, processes, observed separation) for three repositories
+# (flow runs, task runs, processes, observed separation) for three repositories: one task per
+# repository in every pattern (monoflow adds its one publishing task, events its upstreams' fetch)
 SHAPES = {
     "monoflow": (1, N + 1, 1, (False, False, False)),
-    "subflows": (1 + N, 5 * N, 1, (True, False, False)),
-    "deployments": (1 + N, N + 4 * N, 1 + N, (True, True, False)),
-    "events": (2 * N, N + 5 * N, 2 * N, (True, True, True)),
+    "subflows": (1 + N, N, 1, (True, False, False)),
+    "deployments": (1 + N, N, 1 + N, (True, True, False)),
+    "events": (2 * N, N + N, 2 * N, (True, True, True)),
 }
 
 

@@ -137,6 +137,8 @@ def _entries(plan: LaunchPlan, pattern: str) -> list[tuple[str, dict[str, Any]]]
         common["wait_for_child"] = plan.variant != "fire-and-forget"
     if pattern == "events" and plan.hold_s > 0:
         common["hold_s"] = plan.hold_s
+    if pattern == "events" and plan.fanout:  # each downstream then works as a fan-out's child
+        common["fanout"] = True
     if not plan.fanout or pattern == "events":  # events: one upstream run per repository
         return [(deployment, {**common, "repo": r}) for r in plan.repos]
     if pattern == "monoflow" and plan.task_runner == "dask":
