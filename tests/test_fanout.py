@@ -10,7 +10,14 @@ from __future__ import annotations
 from uuid import UUID
 
 import pytest
+from prefect.client.schemas.filters import (
+    ArtifactFilter,
+    ArtifactFilterFlowRunId,
+    TaskRunFilter,
+    TaskRunFilterFlowRunId,
+)
 
+from flows.catalog import PROCESS_KEY, STATS_KEY
 from flows.fanout import repository_stats
 from flows.snapshot_synthetic import SYNTHETIC_OWNER
 from patternlab.backend import prefect_client
@@ -146,6 +153,28 @@ def test_deployments_parent_holds_the_limit_so_no_child_waits_for_a_slot(fair):
         seen = {s.name for r in children for s in client.read_flow_run_states(UUID(r.id))}
     assert {"Scheduled", "Pending", "Running", "Completed"} <= seen
     assert "AwaitingConcurrencySlot" not in seen
+
+
+def test_every_fanout_child_publishes_one_row_and_no_series(fair):
+    """A child of any pattern's fan-out publishes its repository as one `lab-stats` row and no
+    contributor or weekly table (monoflow publishes those once, for all repositories); its one
+    task is the repository's statistics. Three tables per child cost the server 5 requests."""
+    children = {p.pattern: [r.id for r in p.flow_runs if r.role in ("subflow", "deployment-child",
+                                                                   "triggered")]
+                for p in fair.patterns}  # fmt: skip
+    ids = [UUID(i) for mine in children.values() for i in mine]
+    assert len(ids) == 3 * N
+    flt = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=ids))
+    with prefect_client() as client:
+        keys = [(str(a.flow_run_id), a.key) for a in client.read_artifacts(artifact_filter=flt)]
+        tasks = client.read_task_runs(
+            task_run_filter=TaskRunFilter(flow_run_id=TaskRunFilterFlowRunId(any_=ids))
+        )
+    for run_id in map(str, ids):
+        mine = sorted(k for r, k in keys if r == run_id)
+        assert mine == sorted([PROCESS_KEY, STATS_KEY]), mine
+    assert {t.name.split("-")[0] for t in tasks} == {"repository_stats"}
+    assert len(tasks) == 3 * N
 
 
 def test_events_trigger_one_downstream_per_upstream(fair, workload):

@@ -237,3 +237,27 @@ def test_the_scale_page_says_how_to_get_curves_when_there_are_none(lab_backend, 
     at = open_page("pages/4_Scale.py")
     assert any("bench --scale" in shown(i.value) for i in at.info)
     assert not at.get("plotly_chart")
+
+
+def test_the_measured_note_reads_as_plain_text():
+    """When and how long in words a reader takes in (not an ISO stamp, not a markdown command
+    the page escapes into backticks), with the load average and how many runs each point is."""
+    from patternlab.views import scale as views_scale
+
+    machine = {
+        "sizes": [1, 8, 32, 128],
+        "finished": "2026-12-06T17:46:29+00:00",
+        "took_s": 1205.5,
+        "cpus": 2,
+        "loadavg_before": [0.9, 2.0, 2.2],
+        "loadavg_after": [7.94, 6.2, 4.8],
+        "source": "snapshot (synthetic)",
+        "repeat": 3,
+    }
+    note = views_scale.measured_note({"machine": machine})
+    assert note == ("bench --scale 1,8,32,128 finished 2026-12-06 17:46 UTC after 20 min 6 s on "
+                    "2 cores; load average 0.9 before, 7.94 after; snapshot (synthetic); "
+                    "3 runs per point (medians).")  # fmt: skip
+    bare = views_scale.measured_note({"machine": {"repeat": 1, "took_s": 43.2}})
+    assert "at an unknown time after 43 s" in bare
+    assert "1 run per point" in bare

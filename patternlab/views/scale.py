@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -98,10 +99,30 @@ def targets_frame(result: dict[str, Any]) -> pd.DataFrame:
 
 
 def measured_note(result: dict[str, Any]) -> str:
-    """Say when and on what the figures were measured (with the load average)."""
+    """Say when and on what the figures were measured (with the load average), as plain text
+    (the page escapes it): "bench --scale 1,8,32,128 finished 2026-12-06 17:46 UTC after 20 min
+    6 s on 2 cores; ..."."""
     m = result.get("machine", {})
     before, after = m.get("loadavg_before", ["?"]), m.get("loadavg_after", ["?"])
-    return (f"`bench --scale {','.join(map(str, m.get('sizes', [])))}` finished "
-            f"{m.get('finished', '?')} in {m.get('took_s', '?')} s on {m.get('cpus', '?')} cores; "
-            f"load average {before[0]} before, {after[0]} after; {m.get('source', '')}, "
-            f"{m.get('repeat', 1)} run(s) per point (medians).")  # fmt: skip
+    repeat = m.get("repeat", 1)
+    per_point = f"{repeat} runs per point (medians)" if repeat != 1 else "1 run per point"
+    return (f"bench --scale {','.join(map(str, m.get('sizes', [])))} finished "
+            f"{_when(m.get('finished'))} after {_took(m.get('took_s'))} on "
+            f"{m.get('cpus', '?')} cores; load average {before[0]} before, {after[0]} after; "
+            f"{m.get('source', '')}; {per_point}.")  # fmt: skip
+
+
+def _when(iso: str | None) -> str:
+    """Return "2026-12-06 17:46 UTC" for a saved ISO time ("at an unknown time" without one)."""
+    try:
+        return f"{datetime.fromisoformat(iso).astimezone(UTC):%Y-%m-%d %H:%M} UTC"  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "at an unknown time"
+
+
+def _took(seconds: float | None) -> str:
+    """Return "20 min 6 s" (or "43 s") for a duration in seconds ("?" without one)."""
+    if not isinstance(seconds, int | float):
+        return "? s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{rest} s"
