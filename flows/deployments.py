@@ -13,7 +13,6 @@ from prefect import flow
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
-from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
 from flows import catalog as names
@@ -41,15 +40,19 @@ class ChildRunFailed(RuntimeError):
 
 @flow(name=names.AVERAGE_CHILD)
 def average_commits_child(
-    repo: str, repo_info: dict[str, Any] | None = None, source: str = "auto", drill: str = "none"
+    repo: str,
+    repo_info: dict[str, Any] | None,
+    source: str = "auto",
+    drill: str = "none",
+    fanout: bool = False,
 ) -> dict:
     """Deployed child: fetch contributors and commit activity, compute the averages, publish.
 
-    Without `repo_info` it is one child of a fan-out: the repository's statistics in one task,
+    `fanout`: one child of a fan-out (no `repo_info`): the repository's statistics in one task,
     published as one row, as every pattern's fan-out does per repository.
     """
     with recorded():
-        if repo_info is None:
+        if fanout:
             return one_repository(repo, source)
         if drill == "child":
             fail_on_purpose("child")
@@ -77,7 +80,7 @@ def _fan_out(repos: list[str], source: str, wait: bool) -> str:
     """
 
     def start(repo: str) -> FlowRun:
-        parameters = {"repo": repo, "source": source}
+        parameters = {"repo": repo, "repo_info": None, "source": source, "fanout": True}
         return run_deployment(
             names.CHILD_DEPLOYMENT, parameters=parameters, tags=launch_tags(), timeout=0
         )
@@ -95,7 +98,7 @@ def _fan_out(repos: list[str], source: str, wait: bool) -> str:
     return f"{started} child runs completed, at most {window} at a time"
 
 
-@flow(name=names.DEPLOYMENTS_PARENT, task_runner=ThreadPoolTaskRunner(max_workers=8))
+@flow(name=names.DEPLOYMENTS_PARENT)
 def deployments_parent(
     repo: str = "",
     source: str = "auto",
@@ -103,7 +106,8 @@ def deployments_parent(
     drill: str = "none",
     repos: list[str] | None = None,
 ) -> str:
-    """Fetch the repository, then start the averaging child deployment and wait for it or not."""
+    """Fetch the repository, then start the averaging child deployment and wait for it or not;
+    over `repos`, start one child per repository, a concurrency limit's worth at a time."""
     with recorded():
         if repos:  # fan-out: one child run per repository
             return _fan_out(repos, source, wait_for_child)

@@ -44,6 +44,8 @@ LAUNCH = (
 FROM_EVENT = {"repo": "{{ flow_run.parameters['repo'] }}", "launch": LAUNCH,
               "source": "{{ flow_run.parameters['source'] }}",
               "drill": "{{ flow_run.parameters.get('drill', 'none') }}",
+              # One `{{ expression }}` alone: Prefect renders it as JSON, so `fanout` arrives a
+              # boolean (text around it would make it a string the parameter schema refuses).
               "fanout": "{{ flow_run.parameters.get('fanout', False) }}"}  # fmt: skip
 # From a refresh request: the repository is the related resource in the role "repository".
 FROM_REQUEST = {
@@ -83,7 +85,8 @@ def events_downstream(
     lead_tags: list[str] | None = None,
     fanout: bool = False,
 ) -> dict[str, Any]:
-    """Triggered by an automation: compute the statistics of the repository named in the event."""
+    """Triggered by an automation: compute the statistics of the repository named in the event
+    (as a fan-out's child, in one task, when the upstream was one of a fan-out)."""
     with recorded():
         join_launch(launch, [*lead_tags, f"source:{source}"] if lead_tags else ())
         if fanout:

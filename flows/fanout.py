@@ -23,10 +23,12 @@ from prefect.client.schemas.objects import FlowRun, StateType
 from flows.catalog import CONTRIBUTORS_KEY, STATS_KEY, WEEKLY_KEY
 from flows.tasks import (
     RETRYING,
+    SERIES,
     fetch_commit_activity,
     fetch_contributors,
     fetch_repo,
     publish_row,
+    scalars,
     summarise_stats,
 )
 
@@ -50,8 +52,7 @@ def repository_stats(repo: str, source: str) -> dict[str, Any]:
 
 
 def one_repository(repo: str, source: str) -> dict[str, Any]:
-    """A fan-out child's work, the same in every pattern: its repository's statistics in one
-    task, published as one row (the row the lab's aggregate reads)."""
+    """Do a fan-out child's work, the same in every pattern: one task, one published row."""
     publish_row(repository_stats(repo, source))
     return {"repo": repo}
 
@@ -59,11 +60,9 @@ def one_repository(repo: str, source: str) -> dict[str, Any]:
 @task(cache_policy=NO_CACHE)
 def publish_stats_table(all_stats: list[dict[str, Any]]) -> None:
     """Publish every repository's statistics as the same three artifacts, one row per repository."""
-    series = ("top_contributors", "weekly_commits")
-    scalars = [{k: v for k, v in s.items() if k not in series} for s in all_stats]
     desc = f"Statistics of {len(all_stats)} repositories (one row each)"
-    create_table_artifact(scalars, key=STATS_KEY, description=desc)
-    for key, field in ((CONTRIBUTORS_KEY, series[0]), (WEEKLY_KEY, series[1])):
+    create_table_artifact([scalars(s) for s in all_stats], key=STATS_KEY, description=desc)
+    for key, field in zip((CONTRIBUTORS_KEY, WEEKLY_KEY), SERIES, strict=True):
         rows = [{"repo": s["repo"], **row} for s in all_stats for row in s[field]]
         create_table_artifact(rows or [{}], key=key)
 

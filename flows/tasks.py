@@ -149,15 +149,22 @@ def summarise_stats(
         return stats
 
 
+SERIES = ("top_contributors", "weekly_commits")  # the statistics published as tables of their own
+
+
+def scalars(stats: dict[str, Any]) -> dict[str, Any]:
+    """Return a repository's statistics without their series: its one row of figures."""
+    return {k: v for k, v in stats.items() if k not in SERIES}
+
+
 def publish_row(stats: dict[str, Any]) -> None:
-    """Publish a repository's statistics as one row (its series stay in the run's result).
+    """Publish a repository's statistics as one row, without the series tables.
 
     What a fan-out's child publishes: the row is what the lab's aggregate reads, and one
     artifact per repository instead of three keeps each extra repository's cost to the work.
     """
-    scalars = {k: v for k, v in stats.items() if k not in ("top_contributors", "weekly_commits")}
     desc = f"Statistics for {stats['repo']} ({stats['source_note'] or stats['source']})"
-    create_table_artifact([scalars], key=STATS_KEY, description=desc)
+    create_table_artifact([scalars(stats)], key=STATS_KEY, description=desc)
 
 
 @task(cache_policy=NO_CACHE)

@@ -18,8 +18,8 @@ from prefect.client.schemas.filters import (
 )
 
 from flows.catalog import PROCESS_KEY, STATS_KEY
-from flows.fanout import repository_stats
 from flows.snapshot_synthetic import SYNTHETIC_OWNER
+from flows.tasks import fetch_commit_activity, fetch_contributors, fetch_repo, summarise_stats
 from patternlab.backend import prefect_client
 from patternlab.launch import LaunchReport, PatternReport, build_workload, launch, wait_for_launch
 from patternlab.launch.aggregate import aggregate
@@ -57,10 +57,21 @@ def variants(lab_backend, workload) -> LaunchReport:
     return wait_for_launch(launch_id, timeout_s=TIMEOUT_S, settled=True)
 
 
+def _plain(repo: str) -> dict:
+    """Return a repository's statistics from the four step functions, without Prefect (not the
+    fan-out's own `repository_stats`, which every fan-out child now runs)."""
+    info = fetch_repo.fn(repo, "snapshot")
+    people, activity = (
+        fetch_contributors.fn(repo, "snapshot"),
+        fetch_commit_activity.fn(repo, "snapshot"),
+    )
+    return summarise_stats.fn(repo, "snapshot", info, people, activity)
+
+
 @pytest.fixture(scope="module")
 def expected(workload) -> RepoStats:
-    """The launch-level figures computed without Prefect, from the same task functions."""
-    stats = [RepoStats.model_validate(repository_stats.fn(r, "snapshot")) for r in workload.repos]
+    """The launch-level figures computed without Prefect, step by step."""
+    stats = [RepoStats.model_validate(_plain(r)) for r in workload.repos]
     return aggregate(stats, workload.repos)
 
 
@@ -156,14 +167,13 @@ def test_deployments_parent_holds_the_limit_so_no_child_waits_for_a_slot(fair):
 
 
 def test_every_fanout_child_publishes_one_row_and_no_series(fair):
-    """A child of any pattern's fan-out publishes its repository as one `lab-stats` row and no
-    contributor or weekly table (monoflow publishes those once, for all repositories); its one
-    task is the repository's statistics. Three tables per child cost the server 5 requests."""
+    """Every pattern's fan-out child runs one task and publishes one `repo-stats` row, no series."""
     children = {p.pattern: [r.id for r in p.flow_runs if r.role in ("subflow", "deployment-child",
                                                                    "triggered")]
                 for p in fair.patterns}  # fmt: skip
+    assert {p: len(ids) for p, ids in children.items()} == {
+        "monoflow": 0, "subflows": N, "deployments": N, "events": N}  # fmt: skip
     ids = [UUID(i) for mine in children.values() for i in mine]
-    assert len(ids) == 3 * N
     flt = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=ids))
     with prefect_client() as client:
         keys = [(str(a.flow_run_id), a.key) for a in client.read_artifacts(artifact_filter=flt)]

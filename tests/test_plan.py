@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from patternlab.launch.launches import make_plan, next_step
-from patternlab.launch.plan import LaunchPlan, is_fanout, new_launch_id
+from patternlab.launch.plan import LaunchPlan, _entries, is_fanout, new_launch_id
 from patternlab.launch.workload import InvalidWorkload, Workload
 from tests.helpers import build_report
 
@@ -30,6 +30,18 @@ def test_together_starts_a_rounds_patterns_at_once():
 def test_the_default_order_is_sequential():
     """A launch of several patterns is fair by default."""
     assert make_plan(ALL, ONE).order == "sequential"
+
+
+def test_only_an_events_fanout_tells_its_upstreams_they_are_one_of_many():
+    """The events upstreams of a fan-out carry fanout=True (their downstreams read it)."""
+    many = LaunchPlan(launch_id="x-n3", patterns=ALL, repos=MANY.repos)
+    one = LaunchPlan(launch_id="x", patterns=ALL, repos=ONE.repos)
+    ups = _entries(many, "events")
+    assert [params["repo"] for _, params in ups] == MANY.repos
+    assert all(params["fanout"] is True for _, params in ups)
+    assert all("fanout" not in params for _, params in _entries(one, "events"))
+    for pattern in ("monoflow", "subflows", "deployments"):
+        assert all("fanout" not in params for _, params in _entries(many, pattern)), pattern
 
 
 def test_a_fanout_launch_id_says_how_many_repositories():

@@ -122,7 +122,7 @@ def quiet_poll(n: int, samples: int = 10, timeout_s: float = 180.0) -> dict:
     """Time the dashboard's read of a running n-repository launch that does its own work only.
 
     The subflows pattern, one subflow run per repository one after another: a launch that keeps
-    the server busy with its own requests (about 16 per repository) and nothing else. Sampling
+    the server busy with its own requests (about 11 per repository) and nothing else. Sampling
     starts once a quarter of its subflow runs exist (at least one), so the read counts a launch
     well under way. (The deployments fan-out at a concurrency limit adds the runner's re-proposed
     slots to the server's load: its reads are in the per-variant poll columns.) Afterwards the

@@ -115,13 +115,13 @@ def measured_note(result: dict[str, Any]) -> str:
 def _when(iso: str | None) -> str:
     """Return "2026-12-06 17:46 UTC" for a saved ISO time ("at an unknown time" without one)."""
     try:
-        return f"{datetime.fromisoformat(iso).astimezone(UTC):%Y-%m-%d %H:%M} UTC"  # type: ignore[arg-type]
+        return f"{datetime.fromisoformat(iso or '').astimezone(UTC):%Y-%m-%d %H:%M} UTC"
     except (TypeError, ValueError):
         return "at an unknown time"
 
 
 def _took(seconds: float | None) -> str:
-    """Return "20 min 6 s" (or "43 s") for a duration in seconds ("?" without one)."""
+    """Return "20 min 6 s" (or "43 s") for a duration in seconds ("? s" without one)."""
     if not isinstance(seconds, int | float):
         return "? s"
     minutes, rest = divmod(round(seconds), 60)
