@@ -78,6 +78,12 @@ def test_live_lanes_first_and_the_launch_kept_across_pages(small: Page, streamli
     expect(page.get_by_test_id("stMetricValue").first).to_have_text(
         "Completed", timeout=RUN_TIMEOUT_MS
     )
+    # The page reruns once the launch is over; a click during that rerun is dropped (the CI
+    # failure of 50393bd): wait for what only the finished page shows, and for the rerun's end.
+    expect(page.get_by_role("link", name="Compare these patterns side by side")).to_be_visible(
+        timeout=30_000
+    )
+    expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0)
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_role("link", name="Compare", exact=True).click()
     expect(page).to_have_url(re.compile(r"/Compare"), timeout=30_000)
