@@ -20,7 +20,7 @@ from prefect.client.schemas.filters import (
 )
 from prefect.client.schemas.objects import FlowRun, StateType
 
-from flows.catalog import CONTRIBUTORS_KEY, STATS_KEY, WEEKLY_KEY
+from flows.catalog import STATS_KEY
 from flows.tasks import (
     RETRYING,
     SERIES,
@@ -62,7 +62,7 @@ def publish_stats_table(all_stats: list[dict[str, Any]]) -> None:
     """Publish every repository's statistics as the same three artifacts, one row per repository."""
     desc = f"Statistics of {len(all_stats)} repositories (one row each)"
     create_table_artifact([scalars(s) for s in all_stats], key=STATS_KEY, description=desc)
-    for key, field in zip((CONTRIBUTORS_KEY, WEEKLY_KEY), SERIES, strict=True):
+    for key, field in SERIES:
         rows = [{"repo": s["repo"], **row} for s in all_stats for row in s[field]]
         create_table_artifact(rows or [{}], key=key)
 

@@ -149,12 +149,14 @@ def summarise_stats(
         return stats
 
 
-SERIES = ("top_contributors", "weekly_commits")  # the statistics published as tables of their own
+# (artifact key, statistic) of each series published as a table of its own
+SERIES = ((CONTRIBUTORS_KEY, "top_contributors"), (WEEKLY_KEY, "weekly_commits"))
 
 
 def scalars(stats: dict[str, Any]) -> dict[str, Any]:
     """Return a repository's statistics without their series: its one row of figures."""
-    return {k: v for k, v in stats.items() if k not in SERIES}
+    series = {field for _, field in SERIES}
+    return {k: v for k, v in stats.items() if k not in series}
 
 
 def publish_row(stats: dict[str, Any]) -> None:
@@ -171,8 +173,8 @@ def publish_row(stats: dict[str, Any]) -> None:
 def publish_stats(stats: dict[str, Any]) -> None:
     """Publish the statistics as artifacts the lab (and Prefect's UI) can read back."""
     publish_row(stats)
-    create_table_artifact(stats["top_contributors"] or [{}], key=CONTRIBUTORS_KEY)
-    create_table_artifact(stats["weekly_commits"] or [{}], key=WEEKLY_KEY)
+    for key, field in SERIES:
+        create_table_artifact(stats[field] or [{}], key=key)
 
 
 def launch_tags() -> list[str]:
