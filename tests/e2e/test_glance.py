@@ -38,6 +38,29 @@ def no_horizontal_scroll(page: Page) -> bool:
     )
 
 
+def wait_until_finished(page: Page) -> None:
+    """Wait for the launch on the page to complete and for the page's rerun after it to end.
+
+    The page reruns once the launch is over; during that rerun a click is dropped (the CI failure
+    of 50393bd) and the elements are being replaced, so the n-th metric may be another one (the
+    CI failure of 09508d6 read the repository's 430 contributors as the flow-run count)."""
+    expect(page.get_by_test_id("stMetricValue").first).to_have_text(
+        "Completed", timeout=RUN_TIMEOUT_MS
+    )
+    expect(page.get_by_role("link", name="Compare these patterns side by side")).to_be_visible(
+        timeout=30_000
+    )
+    expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0)
+
+
+def metric(page: Page, label: str) -> str:
+    """Return the text of the metric with this label."""
+    found = page.get_by_test_id("stMetric").filter(
+        has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
+    )
+    return found.get_by_test_id("stMetricValue").inner_text()
+
+
 def open_launch_form(page: Page, app: App) -> None:
     """Open the Launch page and pick the offline snapshot (the form's other defaults kept)."""
     page.goto(f"{app.url}/Launch")
@@ -75,15 +98,7 @@ def test_live_lanes_first_and_the_launch_kept_across_pages(small: Page, streamli
     expect(lanes.locator("g.trace.bars").first).to_be_visible(timeout=30_000)
     expect(lanes).to_be_in_viewport(ratio=0.3)  # a good part of it, without scrolling
     shoot(page, "glance-launch-first-screen")
-    expect(page.get_by_test_id("stMetricValue").first).to_have_text(
-        "Completed", timeout=RUN_TIMEOUT_MS
-    )
-    # The page reruns once the launch is over; a click during that rerun is dropped (the CI
-    # failure of 50393bd): wait for what only the finished page shows, and for the rerun's end.
-    expect(page.get_by_role("link", name="Compare these patterns side by side")).to_be_visible(
-        timeout=30_000
-    )
-    expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0)
+    wait_until_finished(page)
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_role("link", name="Compare", exact=True).click()
     expect(page).to_have_url(re.compile(r"/Compare"), timeout=30_000)
@@ -115,13 +130,12 @@ def test_a_wait_is_explained_and_the_whole_launch_opens_in_prefect(small: Page, 
     finally:
         os.kill(runner, signal.SIGCONT)
     launch_id = re.search(r"launch=([0-9a-f]{12})", page.url).group(1)
-    expect(page.get_by_test_id("stMetricValue").first).to_have_text(
-        "Completed", timeout=RUN_TIMEOUT_MS
-    )
+    wait_until_finished(page)
     expect(page.get_by_test_id("stAlert").filter(has_text="waiting for the runner")).to_have_count(
         0
     )
-    flow_runs = page.get_by_test_id("stMetricValue").nth(2).inner_text()  # "Flow runs"
+    flow_runs = metric(page, "Flow runs")
+    assert flow_runs.isdigit(), flow_runs
     href = page.get_by_role("link", name="Whole launch in Prefect").get_attribute("href")
     assert unquote(href).endswith(f"/v2/runs/?tags={launch_tag(launch_id)}")
     prefect_ui = browser.new_page(viewport={"width": 1400, "height": 1000})
