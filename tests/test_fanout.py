@@ -20,7 +20,7 @@ from prefect.client.schemas.filters import (
 from flows.catalog import PROCESS_KEY, STATS_KEY
 from flows.snapshot_synthetic import SYNTHETIC_OWNER
 from flows.tasks import fetch_commit_activity, fetch_contributors, fetch_repo, summarise_stats
-from patternlab.backend import prefect_client
+from patternlab.backend import prefect_client, table_rows
 from patternlab.launch import LaunchReport, PatternReport, build_workload, launch, wait_for_launch
 from patternlab.launch.aggregate import aggregate
 from patternlab.launch.models import RepoStats
@@ -166,25 +166,32 @@ def test_deployments_parent_holds_the_limit_so_no_child_waits_for_a_slot(fair):
     assert "AwaitingConcurrencySlot" not in seen
 
 
-def test_every_fanout_child_publishes_one_row_and_no_series(fair):
-    """Every pattern's fan-out child runs one task and publishes one `repo-stats` row, no series."""
+def test_every_fanout_publishes_one_row_per_repository_and_no_series(fair, workload):
+    """Every pattern's fan-out child runs one task and publishes one `repo-stats` row, no series;
+    monoflow's one run publishes the same rows together, as one table of N rows."""
     children = {p.pattern: [r.id for r in p.flow_runs if r.role in ("subflow", "deployment-child",
                                                                    "triggered")]
                 for p in fair.patterns}  # fmt: skip
     assert {p: len(ids) for p, ids in children.items()} == {
         "monoflow": 0, "subflows": N, "deployments": N, "events": N}  # fmt: skip
     ids = [UUID(i) for mine in children.values() for i in mine]
-    flt = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=ids))
+    mono = UUID(_pattern(fair, "monoflow").flow_runs[0].id)
+    flt = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[*ids, mono]))
     with prefect_client() as client:
-        keys = [(str(a.flow_run_id), a.key) for a in client.read_artifacts(artifact_filter=flt)]
+        arts = client.read_artifacts(artifact_filter=flt)
         tasks = client.read_task_runs(
             task_run_filter=TaskRunFilter(flow_run_id=TaskRunFilterFlowRunId(any_=ids))
         )
     for run_id in map(str, ids):
-        mine = sorted(k for r, k in keys if r == run_id)
+        mine = sorted(a.key for a in arts if str(a.flow_run_id) == run_id)
         assert mine == sorted([PROCESS_KEY, STATS_KEY]), mine
     assert {t.name.split("-")[0] for t in tasks} == {"repository_stats"}
     assert len(tasks) == 3 * N
+    mono_arts = {a.key: a for a in arts if a.flow_run_id == mono}
+    assert sorted(mono_arts) == sorted([PROCESS_KEY, STATS_KEY])
+    rows = table_rows(mono_arts[STATS_KEY])
+    assert sorted(r["repo"] for r in rows) == sorted(workload.repos)
+    assert not {"top_contributors", "weekly_commits"} & {k for r in rows for k in r}
 
 
 def test_events_trigger_one_downstream_per_upstream(fair, workload):
