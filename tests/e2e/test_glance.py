@@ -53,12 +53,14 @@ def wait_until_finished(page: Page) -> None:
     expect(page.get_by_test_id("stStatusWidgetRunningIcon")).to_have_count(0)
 
 
-def metric(page: Page, label: str) -> str:
-    """Return the text of the metric with this label."""
+def metric(page: Page, label: str, shape: re.Pattern[str]) -> str:
+    """Return the value of the metric with this label, once it has the expected shape."""
     found = page.get_by_test_id("stMetric").filter(
         has=page.get_by_test_id("stMetricLabel").get_by_text(label, exact=True)
     )
-    return found.get_by_test_id("stMetricValue").inner_text()
+    value = found.get_by_test_id("stMetricValue")
+    expect(value).to_have_text(shape)
+    return value.inner_text()
 
 
 def open_launch_form(page: Page, app: App) -> None:
@@ -134,8 +136,7 @@ def test_a_wait_is_explained_and_the_whole_launch_opens_in_prefect(small: Page, 
     expect(page.get_by_test_id("stAlert").filter(has_text="waiting for the runner")).to_have_count(
         0
     )
-    flow_runs = metric(page, "Flow runs")
-    assert flow_runs.isdigit(), flow_runs
+    flow_runs = metric(page, "Flow runs", re.compile(r"^[\d,]+$"))
     href = page.get_by_role("link", name="Whole launch in Prefect").get_attribute("href")
     assert unquote(href).endswith(f"/v2/runs/?tags={launch_tag(launch_id)}")
     prefect_ui = browser.new_page(viewport={"width": 1400, "height": 1000})
