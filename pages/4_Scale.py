@@ -24,7 +24,7 @@ result = ui.scale_result()
 if result is None:
     st.info(
         "No scale benchmark yet. Run `python -m patternlab bench --scale 1,8,32,128` "
-        "(about 15 minutes on 2 cores); this page then draws its curves.",
+        "(18-26 minutes on 2 cores); this page then draws its curves.",
         icon=":material/trending_up:",
     )
     st.stop()

@@ -70,6 +70,18 @@ def test_saturation_notes_name_the_measured_peak_and_the_limit():
     assert "10 API requests per repository" in note["deployments limit 4"]
 
 
+def test_the_dask_note_sets_its_measured_cost_beside_the_thread_pool():
+    """The Dask note gives both variants' marginal cost at their largest N, as measured."""
+    points = scale_report.curves([
+        _row("monoflow threads", 32, 1.2, 1), _row("monoflow threads", 128, 2.4, 1),
+        _row("monoflow dask", 32, 4.0, 1), _row("monoflow dask", 128, 13.6, 1),
+    ])  # fmt: skip
+    note = scale_report.saturation(points, {"runner_process_limit": None, "cpus": 2})
+    assert "100.0 ms per repository against 12.5 ms on threads, on 2 cores" in note["monoflow dask"]
+    alone = scale_report.curves([_row("monoflow dask", 8, 2.0, 1)])  # no step, no threads
+    assert "? ms per repository against ? ms" in scale_report.saturation(alone, {})["monoflow dask"]
+
+
 def _unfinished(variant: str, n: int, flow_runs: int) -> dict:
     """Return the row of a run that was still going at the benchmark's deadline."""
     return _row(variant, n, 0.0, flow_runs) | {

@@ -152,8 +152,10 @@ def saturation(points: list[dict], limits: dict[str, Any]) -> dict[str, str]:
         why = {
             "monoflow threads": "one flow process: its 8 threads share one core (Python's GIL), "
             "and the work and Prefect's per-task cost are CPU",
-            "monoflow dask": f"every Dask task costs Prefect ~0.25 s of CPU (its settings rebuilt, "
-            f"a new client) on {cpus} cores; batch work per task for Dask to pay",
+            "monoflow dask": "each Dask task runs Prefect's task engine in the Dask worker, "
+            f"its settings and API client its own: {_marginal(points, variant)} per repository "
+            f"against {_marginal(points, 'monoflow threads')} on threads, on {cpus} cores; "
+            "batch work per task for Dask to pay",
             "subflows": "one subflow after another in one process: N times a subflow's server "
             "round trips",
             "subflows concurrent": f"4 threads in one process: the GIL, and one Prefect server, "
@@ -166,6 +168,12 @@ def saturation(points: list[dict], limits: dict[str, Any]) -> dict[str, str]:
         }.get(variant, at_once)
         notes[variant] = _unfinished(mine) + f"{rate}; {why}"
     return notes
+
+
+def _marginal(points: list[dict], variant: str) -> str:
+    """Say a variant's marginal cost per repository at its largest N ("? ms" if none)."""
+    mine = [p for p in points if p["variant"] == variant and p["marginal_ms"] is not None]
+    return f"{max(mine, key=lambda p: p['repos'])['marginal_ms']} ms" if mine else "? ms"
 
 
 def _unfinished(points: list[dict]) -> str:
