@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from patternlab import views
 from patternlab.launch import PATTERNS
 from patternlab.views import charts
@@ -54,6 +56,25 @@ def test_timings_figure_shows_pick_up_process_start_and_the_hold_as_their_own_pa
         "held on purpose (not orchestration)": [12.0],
         "work (HTTP + arithmetic)": [2.0], "orchestration overhead": [1.0],
     }  # fmt: skip
+
+
+def test_a_fanouts_bar_is_its_queue_then_its_runs_running_and_its_summed_work_is_apart():
+    """Over 128 repositories the runs overlap: the bar is the queue, then the rest of
+    end-to-end as "runs running"; the work summed over the runs (more than the end-to-end when
+    many runs wait for a core) is no stacked part but a column, with the work per repository."""
+    report = build_report(patterns=["monoflow", "events"])
+    events = report.patterns[1]
+    events.repos = 128
+    t = events.timings
+    t.end_to_end_s, t.queue_s, t.work_s, t.handoff_s, t.overhead_s = 86.2, 0.8, 90.0, None, None
+    frame = views.timings_frame(views.entries([report]))
+    parts = _traces(charts.timings_figure(frame), type="bar", showlegend=False)
+    by_name = {trace.name: list(trace.y) for trace in parts}
+    assert by_name["runs running, many at once (work and orchestration overlap)"] == [0.0, 85.4]
+    assert by_name["work (HTTP + arithmetic)"] == [2.0, 0.0]  # monoflow's one repository only
+    assert sum(t.y[1] for t in parts) == pytest.approx(86.2)  # the parts add up to end-to-end
+    assert frame["work_total_s"].tolist() == [2.0, 90.0]
+    assert frame["work_per_repo_ms"].tolist() == [2000.0, 703.1]
 
 
 def test_counts_figure_has_one_trace_per_pattern_in_its_colour():

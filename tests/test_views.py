@@ -10,8 +10,10 @@ import pytest
 from patternlab import views
 from patternlab.launch import PATTERNS, FlowRunInfo, HistoryRow, LaunchReport
 from patternlab.launch.metrics import build_pattern_report
+from patternlab.launch.models import Aggregate, RepoRank
 from patternlab.views import charts
 from patternlab.views import failures as views_failures
+from patternlab.views import fanout as views_fanout
 from patternlab.views import launches as views_launches
 from patternlab.views import stats as views_stats
 from tests.helpers import (
@@ -462,3 +464,19 @@ def test_many_launches_read_as_one_median_bar_per_pattern():
     assert monoflow["label"] == "Monoflow (median of 6)"
     assert monoflow["end_to_end_s"] == 10.0  # the median shrugs off the slow run
     assert (monoflow["min_s"], monoflow["max_s"]) == (10.0, 40.0)
+
+
+def test_top_repositories_show_stars_as_whole_numbers_and_ratios_as_they_are():
+    """Stars are a count (2,335, not 2,335.00); commits per contributor keep their fraction."""
+    pattern = build_report(patterns=["monoflow"]).patterns[0]
+    pattern.aggregate = Aggregate(
+        repositories=2, stars=2435, forks=0, open_issues=0, contributors=3, commits=9,
+        avg_commits_per_contributor=3.0,
+        top_by_stars=[RepoRank(repo="o/a", value=2335.0), RepoRank(repo="o/b", value=100.0)],
+        top_by_commits_per_contributor=[RepoRank(repo="o/b", value=43.68)],
+    )  # fmt: skip
+    stars = views_fanout.top_frame(pattern, "stars")
+    assert stars["stars"].tolist() == [2335, 100]
+    assert pd.api.types.is_integer_dtype(stars["stars"])
+    ratio = views_fanout.top_frame(pattern, "commits per contributor")
+    assert ratio["commits per contributor"].tolist() == [43.68]

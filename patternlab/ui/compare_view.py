@@ -43,16 +43,20 @@ def _show_time(items: list[views.Entry]) -> None:
     )
     if any(e.report.repos > 1 for e in items):
         st.caption(
-            "Over several repositories, work is summed over runs that overlap, so the parts "
-            "do not add up to end-to-end; the Scale page shows the cost per repository."
+            "Over several repositories the runs overlap: the bar is the queue, then the runs "
+            "running, work and orchestration at once. The work, summed over the runs, and per "
+            "repository are in the table; a run's work also waits for a core while many run at "
+            "once. The Scale page shows what each repository adds to the end-to-end time."
         )
     st.header("What ran")
-    left, right = st.columns(2)
-    left.plotly_chart(charts.counts_figure(counts), key="compare-counts")
-    right.dataframe(
+    # The chart and, below it, the table at full width: its seven columns need the room.
+    st.plotly_chart(charts.counts_figure(counts), key="compare-counts")
+    spread = ["min_s", "max_s"] if grouped else []
+    shown = ["label", "end_to_end_s", *spread, "work_total_s", "work_per_repo_ms"]
+    st.dataframe(
         ui_runs.shown_numbers(
             counts.drop(columns=["pattern"]).merge(
-                timings[["label", "end_to_end_s", *(["min_s", "max_s"] if grouped else [])]],
+                timings[shown],
                 on="label",
             )
         ),
@@ -63,6 +67,12 @@ def _show_time(items: list[views.Entry]) -> None:
             "task_runs": st.column_config.NumberColumn("task runs"),
             "end_to_end_s": st.column_config.NumberColumn(
                 "end-to-end s", help=help_for("end-to-end")
+            ),
+            "work_total_s": st.column_config.NumberColumn(
+                "work s", help="HTTP and arithmetic measured inside the tasks, summed over runs"
+            ),
+            "work_per_repo_ms": st.column_config.NumberColumn(
+                "work ms / repo", help="The work divided by the repositories computed"
             ),
             "runs": st.column_config.NumberColumn("runs", help="Pattern runs in the median"),
             "min_s": st.column_config.NumberColumn("min s"),

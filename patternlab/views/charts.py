@@ -43,6 +43,7 @@ TIME_PARTS: tuple[tuple[str, str, str, float], ...] = (
     ("pickup_s", "pick-up (Scheduled → Pending)", "/", 0.55),
     ("process_start_s", "process start (Pending → Running)", "\\", 0.55),
     ("queue_unsplit_s", "queue (created → Running)", "|", 0.55),
+    ("running_s", "runs running, many at once (work and orchestration overlap)", "+", 0.75),
     ("handoff_s", "hand-off (child/trigger → running)", "x", 0.75),
     ("held_s", "held on purpose (not orchestration)", "-", 0.2),
     ("work_s", "work (HTTP + arithmetic)", "", 1.0),

@@ -54,8 +54,9 @@ def top_frame(report: PatternReport, which: str) -> pd.DataFrame:
     a = report.aggregate
     ranks = [] if a is None else (
         a.top_by_stars if which == "stars" else a.top_by_commits_per_contributor)  # fmt: skip
-    return pd.DataFrame([{"repository": r.repo, which: r.value} for r in ranks],
-                        columns=["repository", which])  # fmt: skip
+    whole = which == "stars"  # a count: 2,335, not 2,335.00
+    return pd.DataFrame([{"repository": r.repo, which: int(r.value) if whole else r.value}
+                         for r in ranks], columns=["repository", which])  # fmt: skip
 
 
 def _span(report: PatternReport) -> tuple[datetime, datetime] | None:

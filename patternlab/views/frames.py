@@ -156,20 +156,33 @@ def alert_deadlines(report: LaunchReport, window_s: float) -> list[tuple[str, da
 
 def timings_frame(items: Iterable[Entry]) -> pd.DataFrame:
     """Return each pattern's time split: queue (pick-up, process start), hand-off, held on
-    purpose, work, overhead and end-to-end."""
+    purpose, work, overhead and end-to-end.
+
+    A fan-out's runs overlap: its work, summed over them, is no part of its end-to-end time
+    (and each run's work waits for a core while many run at once). Its bar is the queue, then
+    `running_s`, the rest of end-to-end; the summed work stays in `work_total_s` with the work
+    per repository, and `work_s` (the stacked part) is left empty.
+    """
     rows = []
     for e in items:
-        t = e.report.timings
+        t, repos = e.report.timings, e.report.repos
         split = t.pickup_s is not None and t.process_start_s is not None
         # The queue not split yet (the split is read once the launch is over), else ~0.
         rest = (t.queue_s or 0.0) - (
             (t.pickup_s or 0.0) + (t.process_start_s or 0.0) if split else 0.0
         )
-        rows.append({"label": e.label, "pattern": e.pattern, "launch": e.launch_id}
-                    | t.model_dump() | {"queue_unsplit_s": round(max(rest, 0.0), 3)})  # fmt: skip
+        row = {"label": e.label, "pattern": e.pattern, "launch": e.launch_id} | t.model_dump()
+        per_repo = None if t.work_s is None else round(1000 * t.work_s / repos, 1)
+        row |= {"queue_unsplit_s": round(max(rest, 0.0), 3), "work_total_s": t.work_s,
+                "work_per_repo_ms": per_repo}  # fmt: skip
+        if repos > 1:
+            row["work_s"] = None
+            if t.end_to_end_s is not None:
+                row["running_s"] = round(max(t.end_to_end_s - (t.queue_s or 0.0), 0.0), 3)
+        rows.append(row)
     columns = ["label", "pattern", "launch", "end_to_end_s", "queue_s", "pickup_s",
-               "process_start_s", "queue_unsplit_s", "execution_s", "handoff_s", "held_s",
-               "work_s", "overhead_s"]  # fmt: skip
+               "process_start_s", "queue_unsplit_s", "execution_s", "running_s", "handoff_s",
+               "held_s", "work_s", "overhead_s", "work_total_s", "work_per_repo_ms"]  # fmt: skip
     return pd.DataFrame(rows, columns=columns).astype({c: "float64" for c in columns[3:]})
 
 
