@@ -24,7 +24,7 @@ def counts(monkeypatch):
     """Serve the tagged counts and the downstream deployment's runs the test sets."""
     seen: dict = {"ups": {"completed": 3}, "downs": {}, "downstream": [], "last_end": NOW}
 
-    def fake_counts(client, launch_id, lead, flows):
+    def fake_counts(client, launch_id, lead, flows, until=None):
         if EVENTS_DOWNSTREAM in flows or EVENTS_ALERT in flows:
             return seen["downs"]
         return seen["ups"]

@@ -108,3 +108,43 @@ def test_a_running_fanout_is_read_by_counts_whatever_its_size(lab_backend, api_c
         report = wait_for_launch(launch_id, timeout_s=120)
         assert report.done
         assert report.patterns[0].aggregate.repositories == report.repos
+
+
+def test_a_step_that_is_over_keeps_its_final_counts_while_the_next_runs(lab_backend, api_calls):
+    """Subflows over 3 repositories, then events (held: still running). While events runs, the
+    subflows step shows its counts (4 flow runs, 3 task runs, as the final read-back says);
+    once it has been over SETTLE_S they are remembered: a poll then costs what one of the
+    running events step alone costs."""
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from flows.snapshot_synthetic import SYNTHETIC_OWNER
+    from patternlab.launch import SETTLE_S, advance_launch, build_workload
+    from patternlab.launch.fanout_read import read_fanout
+    from patternlab.views import fanout as views_fanout
+
+    workload = build_workload(owner=SYNTHETIC_OWNER, limit=3, source="snapshot")
+    launch_id = launch(["subflows", "events"], workload=workload, hold_s=4.0)
+    deadline = time.monotonic() + 90
+    report = advance_launch(launch_id)  # starts events once subflows is over
+    while report.patterns[1].progress is None:
+        assert time.monotonic() < deadline, report
+        time.sleep(0.2)
+        report = advance_launch(launch_id)
+    assert not report.done
+    subflows = report.patterns[0]
+    assert subflows.done
+    assert subflows.progress is not None
+    assert subflows.progress.runs == {"completed": 4}  # the parent and 3 subflow runs
+    assert subflows.progress.task_runs == 3
+    assert views_fanout.flow_run_count(subflows) == 4
+    later = datetime.now(UTC) + timedelta(seconds=SETTLE_S)  # as a poll SETTLE_S from now
+    assert read_fanout(launch_id, now=later).patterns[0].progress == subflows.progress
+    api_calls.clear()
+    again = read_launch(launch_id)
+    assert not again.done, "the events step ended before the poll: hold it longer"
+    assert again.patterns[0].progress == subflows.progress
+    assert api_calls.count("/api/flow_runs/history") == 2, api_calls  # events' two, no more
+    final = wait_for_launch(launch_id, timeout_s=120)
+    assert len(final.patterns[0].flow_runs) == 4
+    assert final.patterns[0].task_runs == 3

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from patternlab import views
-from patternlab.launch import PATTERNS, FlowRunInfo, HistoryRow, LaunchReport
+from patternlab.launch import PATTERNS, FlowRunInfo, HistoryRow, LaunchReport, Progress
 from patternlab.launch.metrics import build_pattern_report
 from patternlab.launch.models import Aggregate, RepoRank
 from patternlab.views import charts
@@ -480,3 +480,17 @@ def test_top_repositories_show_stars_as_whole_numbers_and_ratios_as_they_are():
     assert pd.api.types.is_integer_dtype(stars["stars"])
     ratio = views_fanout.top_frame(pattern, "commits per contributor")
     assert ratio["commits per contributor"].tolist() == [43.68]
+
+
+def test_a_fanout_read_by_counts_is_summed_by_its_counts_not_by_the_lead_runs_read():
+    """While a launch runs a fan-out's report holds its lead run only: its totals are the
+    counts (all 129 flow runs), and task runs counted with other patterns at once are None."""
+    pattern = build_report(patterns=["subflows"]).patterns[0]
+    read = (len(pattern.flow_runs), pattern.task_runs)
+    assert (views_fanout.flow_run_count(pattern), views_fanout.task_run_count(pattern)) == read
+    pattern.progress = Progress(expected_runs=129, runs={"completed": 120, "running": 9},
+                                task_runs=125)  # fmt: skip
+    assert views_fanout.flow_run_count(pattern) == 129
+    assert views_fanout.task_run_count(pattern) == 125
+    pattern.progress.task_runs = None
+    assert views_fanout.task_run_count(pattern) is None

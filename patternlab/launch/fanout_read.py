@@ -11,7 +11,10 @@ The third goes out beside the second (a thread): a poll waits for the slower, no
 So 3 calls (4 for the events pattern; once every upstream and every tagged run is final, one
 more per 200 of the downstream runs its automation created, and, while it is due, one for the
 last upstream's end; in "all at once" order, 1 + 1 per running pattern + 1). Earlier steps are
-over (the lab starts a step only then).
+over (the lab starts a step only then), so their counts are final: each is counted (the same calls,
+bounded by the next step's start) until it has been over SETTLE_S (task runs are recorded from
+events, a moment after their flow run ends), then remembered in this process. A presenter's page
+then says 129 flow runs, not the one lead run it has read.
 Once the last step is over, the launch is read run by run: flow runs, task-run counts and the
 artifacts, 200 a call.
 """
@@ -50,12 +53,15 @@ from flows.catalog import (
 from patternlab.backend import deployment_id, prefect_client, table_rows, ui_url
 from patternlab.launch.expect import TRIGGER_GRACE_S
 from patternlab.launch.fanout_report import fanout_report, lead_report
-from patternlab.launch.models import LaunchReport, PatternReport, Progress, RepoStats
+from patternlab.launch.models import SETTLE_S, LaunchReport, PatternReport, Progress, RepoStats
 from patternlab.launch.plan import ENTRY_TAG, LaunchPlan, shape_of, tag_value
 from patternlab.launch.readback import PAGE, paged, queued_report, round_of, run_info
 from patternlab.launch.source import NOTE_LABEL, REQUESTED_LABEL
 
 FINAL = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
+# Counts of steps that are over, by lead run id: they never change (see the module docstring).
+_OVER: dict[str, Progress] = {}
+_OVER_KEPT = 512  # lead runs remembered; the oldest goes first
 
 
 def read_fanout(launch_id: str, *, now: datetime) -> LaunchReport:
@@ -67,10 +73,10 @@ def read_fanout(launch_id: str, *, now: datetime) -> LaunchReport:
         patterns, order, repeat = shape_of(leads)
         steps = LaunchPlan(launch_id=launch_id, patterns=patterns, repos=["-", "-"],
                            order=order, repeat=repeat).steps()  # fmt: skip
-        by_pair = {(tag_value(r.tags, "pattern"), int(tag_value(r.tags, "round", "0"))): r
-                   for r in leads}  # fmt: skip
+        by_pair = {_pair(r): r for r in leads}
         started = [i for i, step in enumerate(steps) if any(p in by_pair for p in step)]
         active = steps[started[-1]] if started else []
+        earlier = _earlier_counts(client, launch_id, (steps, started, by_pair), now)
         running = [pair for pair in active if pair in by_pair]
         # The task-run count and the flow-run counts depend only on the leads: sent together
         # (in this block's Prefect settings: no client retries while the server is away).
@@ -90,9 +96,42 @@ def read_fanout(launch_id: str, *, now: datetime) -> LaunchReport:
             lead = by_pair.get(pair)
             if lead is None:
                 reports.append(queued_report(*pair))
-            else:  # running (by counts), or an earlier step: over, read in full at the end
-                reports.append(lead_report(lead, pair, progress.get(pair)))
+            elif pair in progress:  # running, by counts
+                reports.append(lead_report(lead, pair, progress[pair]))
+            else:  # an earlier step: over, by its final counts; read run by run at the end
+                reports.append(lead_report(lead, pair, (True, earlier.get(pair))))
     return _launch_report(launch_id, leads, reports, order, repeat)
+
+
+def _earlier_counts(
+    client: SyncPrefectClient, launch_id: str, shape: tuple[list, list[int], dict], now: datetime
+) -> dict[tuple[str, int], Progress]:
+    """Return the counts of the steps before the running one (remembered once settled)."""
+    steps, started, by_pair = shape
+    counts = {}
+    for i in started[:-1]:
+        until = min(by_pair[p].expected_start_time or by_pair[p].created
+                    for p in steps[i + 1] if p in by_pair)  # fmt: skip
+        leads = [by_pair[p] for p in steps[i] if p in by_pair]
+        for lead in leads:
+            key = str(lead.id)
+            if key not in _OVER:
+                runs = _step_runs(client, launch_id, lead, until)
+                tasks = _count_tasks(client, launch_id, leads, until) if len(leads) == 1 else None
+                found = Progress(expected_runs=_expected(lead), runs=runs, task_runs=tasks)
+                if (now - until).total_seconds() < SETTLE_S:  # task runs may still arrive
+                    counts[_pair(lead)] = found
+                    continue
+                while len(_OVER) >= _OVER_KEPT:
+                    _OVER.pop(next(iter(_OVER)))
+                _OVER[key] = found
+            counts[_pair(lead)] = _OVER[key].model_copy(deep=True)
+    return counts
+
+
+def _pair(lead: Any) -> tuple[str, int]:
+    """Return a lead run's pattern and round."""
+    return tag_value(lead.tags, "pattern"), int(tag_value(lead.tags, "round", "0"))
 
 
 def _leads(client: SyncPrefectClient, launch_id: str) -> list[Any]:
@@ -101,13 +140,24 @@ def _leads(client: SyncPrefectClient, launch_id: str) -> list[Any]:
     return client.read_flow_runs(flow_run_filter=flt, limit=PAGE)
 
 
-def _window(launch_id: str, lead: Any) -> dict[str, Any]:
-    """Return the API filter of a step's runs: the launch's, created from its lead on."""
+def _window(launch_id: str, lead: Any, until: datetime | None = None) -> dict[str, Any]:
+    """Return the API filter of a step's runs: the launch's, created from its lead on (and
+    before the next step's start, when one has started)."""
+    # until: the next step's first expected start, which the lab set once it saw this step
+    # over, so after every run of this one was created (the API's before_ includes its bound).
     since = (lead.created - timedelta(seconds=1)).isoformat()
-    return {"tags": {"all_": [launch_tag(launch_id)]}, "expected_start_time": {"after_": since}}
+    before = {"before_": (until - timedelta(milliseconds=1)).isoformat()} if until else {}
+    when = {"after_": since} | before
+    return {"tags": {"all_": [launch_tag(launch_id)]}, "expected_start_time": when}
 
 
-def _counts(client: SyncPrefectClient, launch_id: str, lead: Any, flows: list[str]) -> dict:
+def _counts(
+    client: SyncPrefectClient,
+    launch_id: str,
+    lead: Any,
+    flows: list[str],
+    until: datetime | None = None,
+) -> dict:
     """Count a step's flow runs of the given flows by state type, in one call."""
     start = lead.created - timedelta(seconds=1)
     body = {
@@ -115,7 +165,7 @@ def _counts(client: SyncPrefectClient, launch_id: str, lead: Any, flows: list[st
         "history_end": (start + timedelta(days=30)).isoformat(),
         "history_interval_seconds": 30 * 86_400,  # one bucket: the whole step
         "flows": {"name": {"any_": flows}},
-        "flow_runs": _window(launch_id, lead),
+        "flow_runs": _window(launch_id, lead, until),
     }
     found: dict[str, int] = defaultdict(int)
     for bucket in client.request("POST", "/flow_runs/history", json=body).json():
@@ -129,22 +179,50 @@ def _flows_of(pattern: str, roles: tuple[str, ...]) -> list[str]:
     return [f for f, (p, role) in FLOW_ROLES.items() if p == pattern and role in roles]
 
 
+def _expected(lead: Any) -> int:
+    """Return how many flow runs a lead's pattern makes for its repositories."""
+    pattern, n = tag_value(lead.tags, "pattern"), int(tag_value(lead.tags, "repos", "1"))
+    return {"monoflow": 1, "subflows": 1 + n, "deployments": 1 + n, "events": 2 * n}[pattern]
+
+
+def _step_runs(
+    client: SyncPrefectClient, launch_id: str, lead: Any, until: datetime | None = None
+) -> dict[str, int]:
+    """Count one pattern's flow runs in a step by state (events: upstream and downstream)."""
+    pattern = tag_value(lead.tags, "pattern")
+    if pattern != "events":
+        flows = _flows_of(pattern, ("entry", "subflow", "deployment-child"))
+        return _counts(client, launch_id, lead, flows, until)
+    return _both(*_events_counts(client, launch_id, lead, until))
+
+
+def _events_counts(
+    client: SyncPrefectClient, launch_id: str, lead: Any, until: datetime | None = None
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Count an events step's upstream runs and the runs its automations started (2 calls)."""
+    ups = _counts(client, launch_id, lead, _flows_of("events", ("entry",)), until)
+    downs = _counts(client, launch_id, lead, _flows_of("events", ("triggered", "alert")), until)
+    return ups, downs
+
+
+def _both(ups: dict[str, int], downs: dict[str, int]) -> dict[str, int]:
+    """Add two counts by state."""
+    return {s: ups.get(s, 0) + downs.get(s, 0) for s in {*ups, *downs}}
+
+
 def _progress(
     client: SyncPrefectClient, launch_id: str, lead: Any, now: datetime
 ) -> tuple[bool, Progress]:
     """Count one pattern's running step and say whether it is over."""
     pattern, n = tag_value(lead.tags, "pattern"), int(tag_value(lead.tags, "repos", "1"))
-    expected = {"monoflow": 1, "subflows": 1 + n, "deployments": 1 + n, "events": 2 * n}[pattern]
     if pattern != "events":
-        flows = _flows_of(pattern, ("entry", "subflow", "deployment-child"))
-        runs = _counts(client, launch_id, lead, flows)
+        runs = _step_runs(client, launch_id, lead)
         lead_final = lead.state is not None and lead.state.type.value in FINAL
         over = lead_final and not _unfinished(runs)
-        return over, Progress(expected_runs=expected, runs=runs)
-    ups = _counts(client, launch_id, lead, _flows_of("events", ("entry",)))
-    downs = _counts(client, launch_id, lead, _flows_of("events", ("triggered", "alert")))
-    runs = {s: ups.get(s, 0) + downs.get(s, 0) for s in {*ups, *downs}}
-    progress = Progress(expected_runs=expected, runs=runs)
+        return over, Progress(expected_runs=_expected(lead), runs=runs)
+    ups, downs = _events_counts(client, launch_id, lead)
+    runs = _both(ups, downs)
+    progress = Progress(expected_runs=_expected(lead), runs=runs)
     if sum(ups.values()) < n or _unfinished(runs):
         return False, progress
     # The tagged counts cannot tell: alert runs count among them, and a downstream run tags
@@ -188,12 +266,14 @@ def _last_end(client: SyncPrefectClient, launch_id: str, lead: Any) -> datetime:
     return runs[0].end_time if runs and runs[0].end_time else lead.created
 
 
-def _count_tasks(client: SyncPrefectClient, launch_id: str, leads: list) -> int | None:
-    """Count the running step's task runs, in one call (None when no step runs)."""
+def _count_tasks(
+    client: SyncPrefectClient, launch_id: str, leads: list, until: datetime | None = None
+) -> int | None:
+    """Count a step's task runs, in one call (None when no step runs)."""
     if not leads:
         return None
     first = min(leads, key=lambda r: r.created)
-    body = {"flow_runs": _window(launch_id, first),
+    body = {"flow_runs": _window(launch_id, first, until),
             "task_runs": {"subflow_runs": {"exists_": False}}}  # fmt: skip
     counts = client.request("POST", "/ui/task_runs/count", json=body).json()
     return sum(int(v) for v in counts.values())

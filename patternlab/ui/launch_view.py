@@ -12,9 +12,15 @@ from patternlab.settings import get_settings
 from patternlab.ui import backend_panel, fanout_view, logs_view, reads, runs
 from patternlab.ui.page_setup import now, show_error
 from patternlab.views import charts, glossary
+from patternlab.views import fanout as views_fanout
 from patternlab.views import story as views_story
 
 READ_KEY = "launch_read"  # the page's read of a running launch, for the fragment's 1st tick
+
+TOGETHER_HELP = (
+    "Patterns running at once: their task runs are counted together, not each, until the "
+    "launch is over."
+)
 
 
 def _show_stats(report: LaunchReport) -> None:
@@ -74,8 +80,15 @@ def show_launch(report: LaunchReport) -> None:
     cols = st.columns(4)
     cols[0].metric("State", views.launch_state(report))
     cols[1].metric("Elapsed", f"{views.elapsed_s(report, when) or 0:.1f} s")
-    cols[2].metric("Flow runs", glossary.number(sum(len(p.flow_runs) for p in report.patterns)))
-    cols[3].metric("Task runs", glossary.number(sum(p.task_runs for p in report.patterns)))
+    flows = sum(views_fanout.flow_run_count(p) for p in report.patterns)
+    tasks = [views_fanout.task_run_count(p) for p in report.patterns]
+    cols[2].metric("Flow runs", glossary.number(flows))
+    together = None in tasks  # counted for the patterns running at once, not for each
+    cols[3].metric(
+        "Task runs",
+        glossary.MISSING if together else glossary.number(sum(tasks)),
+        help=TOGETHER_HELP if together else None,
+    )
     with st.container():
         _show_story(report, when)
     with st.container():

@@ -108,6 +108,10 @@ def show_errors(report: PatternReport, *, folded: bool = False) -> None:
 
 def _caption(report: PatternReport) -> str:
     """Sum a pattern's runs up in one line."""
+    if report.progress is not None:  # a fan-out while its launch runs: its lead run only
+        caption = ("Its lead run; all its runs, their hosts and processes are read one by one "
+                   "once the whole launch is over")  # fmt: skip
+        return caption + (f" · variant: {report.variant}" if report.variant else "")
     flows, tasks = len(report.flow_runs), report.task_runs
     caption = (f"{number(flows)} flow run{'s' * (flows != 1)} · "
                f"{number(tasks)} task run{'s' * (tasks != 1)} · ")  # fmt: skip

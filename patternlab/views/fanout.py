@@ -30,6 +30,17 @@ def progress_line(report: PatternReport) -> str:
     return line + (f" · {p.task_runs} task runs" if p.task_runs is not None else "")
 
 
+def flow_run_count(report: PatternReport) -> int:
+    """Return a pattern's flow runs: counted while its launch runs, else the runs read."""
+    p = report.progress
+    return sum(p.runs.values()) if p is not None else len(report.flow_runs)
+
+
+def task_run_count(report: PatternReport) -> int | None:
+    """Return a pattern's task runs (None: counted with other patterns' running at once)."""
+    return report.progress.task_runs if report.progress is not None else report.task_runs
+
+
 def aggregate_frame(items: Iterable[Entry]) -> pd.DataFrame:
     """Return each pattern's totals over its repositories (the lab computes them)."""
     rows = []
