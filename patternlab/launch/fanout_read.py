@@ -11,10 +11,12 @@ The third goes out beside the second (a thread): a poll waits for the slower, no
 So 3 calls (4 for the events pattern; once every upstream and every tagged run is final, one
 more per 200 of the downstream runs its automation created, and, while it is due, one for the
 last upstream's end; in "all at once" order, 1 + 1 per running pattern + 1). Earlier steps are
-over (the lab starts a step only then), so their counts are final: each is counted (the same calls,
-bounded by the next step's start) until it has been over SETTLE_S (task runs are recorded from
-events, a moment after their flow run ends), then remembered in this process. A presenter's page
-then says 129 flow runs, not the one lead run it has read.
+over (the lab starts a step only then), so their counts are final: each is counted, after the
+running step, with the same calls (1 per pattern, 2 for events, and its task runs if it ran alone)
+bounded by the next step's start, until it has been over SETTLE_S and two polls counted it alike
+(task runs are recorded from events, a moment after their flow run ends); then this process
+remembers it. The first poll of a launch in a process counts every earlier step once. A
+presenter's page then says 129 flow runs, not the one lead run it has read.
 Once the last step is over, the launch is read run by run: flow runs, task-run counts and the
 artifacts, 200 a call.
 """
@@ -25,7 +27,8 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from datetime import datetime, timedelta
-from typing import Any
+from threading import Lock
+from typing import Any, NamedTuple
 
 from prefect.client.orchestration import SyncPrefectClient
 from prefect.client.schemas.filters import (
@@ -59,9 +62,19 @@ from patternlab.launch.readback import PAGE, paged, queued_report, round_of, run
 from patternlab.launch.source import NOTE_LABEL, REQUESTED_LABEL
 
 FINAL = ("COMPLETED", "FAILED", "CRASHED", "CANCELLED")
-# Counts of steps that are over, by lead run id: they never change (see the module docstring).
+# Counts of steps that are over, by lead run id: they never change once settled (see the
+# module docstring). _SEEN holds each one's last count until two alike settle it.
 _OVER: dict[str, Progress] = {}
-_OVER_KEPT = 512  # lead runs remembered; the oldest goes first
+_SEEN: dict[str, Progress] = {}
+_KEPT = 512  # lead runs remembered in each; the oldest goes first
+_LOCK = Lock()  # pages read in several threads
+
+
+class Span(NamedTuple):
+    """When a step's runs were expected to start: from its start, up to the next step's."""
+
+    since: datetime
+    until: datetime | None = None
 
 
 def read_fanout(launch_id: str, *, now: datetime) -> LaunchReport:
@@ -75,21 +88,26 @@ def read_fanout(launch_id: str, *, now: datetime) -> LaunchReport:
                            order=order, repeat=repeat).steps()  # fmt: skip
         by_pair = {_pair(r): r for r in leads}
         started = [i for i, step in enumerate(steps) if any(p in by_pair for p in step)]
+        spans = _spans([[by_pair[p] for p in steps[i] if p in by_pair] for i in started])
         active = steps[started[-1]] if started else []
-        earlier = _earlier_counts(client, launch_id, (steps, started, by_pair), now)
         running = [pair for pair in active if pair in by_pair]
+        span = spans[-1] if spans else None
         # The task-run count and the flow-run counts depend only on the leads: sent together
         # (in this block's Prefect settings: no client retries while the server is away).
         with ThreadPoolExecutor(max_workers=1) as aside:
-            tasks = aside.submit(copy_context().run, _count_tasks, client, launch_id,
-                                 [by_pair[p] for p in running])  # fmt: skip
-            progress = {pair: _progress(client, launch_id, by_pair[pair], now) for pair in running}
+            tasks = aside.submit(copy_context().run, _count_tasks, client, launch_id, span,
+                                 len(running))  # fmt: skip
+            progress = {pair: _progress(client, launch_id, by_pair[pair], span, now)
+                        for pair in running}  # fmt: skip
             total = tasks.result()
         for _, prog in progress.values():  # one pattern: all of them are its; several: not split
             prog.task_runs = total if len(progress) == 1 else None
         over = all(done for done, _ in progress.values()) and len(progress) == len(active)
         if over and started and started[-1] == len(steps) - 1:
             return _read_whole(client, launch_id, leads, steps)
+        earlier = _earlier_counts(client, launch_id, [
+            ([by_pair[p] for p in steps[i] if p in by_pair], spans[k])
+            for k, i in enumerate(started[:-1])], now)  # fmt: skip
     reports: list[PatternReport] = []
     for step in steps:
         for pair in step:
@@ -103,30 +121,57 @@ def read_fanout(launch_id: str, *, now: datetime) -> LaunchReport:
     return _launch_report(launch_id, leads, reports, order, repeat)
 
 
+def _spans(steps: list[list[Any]]) -> list[Span]:
+    """Return the started steps' spans from their leads: each from its first expected start
+    (the first step: a second before, for the clocks of the hosts that create its runs) to the
+    next one's. The lab starts a step once it has seen the one before over, so every run of
+    that one was created, its expected start set, before: the spans tile, no run in two."""
+    starts = [min(r.expected_start_time or r.created for r in leads) for leads in steps]
+    if not starts:
+        return []
+    starts[0] -= timedelta(seconds=1)
+    return [Span(start, nxt) for start, nxt in zip(starts, [*starts[1:], None], strict=True)]
+
+
 def _earlier_counts(
-    client: SyncPrefectClient, launch_id: str, shape: tuple[list, list[int], dict], now: datetime
+    client: SyncPrefectClient,
+    launch_id: str,
+    steps: list[tuple[list[Any], Span]],
+    now: datetime,
 ) -> dict[tuple[str, int], Progress]:
-    """Return the counts of the steps before the running one (remembered once settled)."""
-    steps, started, by_pair = shape
+    """Return the counts of the steps before the running one: remembered once settled (over
+    SETTLE_S, and two counts alike: task runs are recorded a moment after their run ends)."""
     counts = {}
-    for i in started[:-1]:
-        until = min(by_pair[p].expected_start_time or by_pair[p].created
-                    for p in steps[i + 1] if p in by_pair)  # fmt: skip
-        leads = [by_pair[p] for p in steps[i] if p in by_pair]
+    for leads, span in steps:
+        # A step's task runs are counted together: a pattern's own only when it ran alone.
+        alone = len(leads) == 1 and _remembered(leads[0]) is None
+        tasks = _count_tasks(client, launch_id, span, 1) if alone else None
         for lead in leads:
-            key = str(lead.id)
-            if key not in _OVER:
-                runs = _step_runs(client, launch_id, lead, until)
-                tasks = _count_tasks(client, launch_id, leads, until) if len(leads) == 1 else None
+            found = _remembered(lead)
+            if found is None:
+                runs = _step_runs(client, launch_id, lead, span)
                 found = Progress(expected_runs=_expected(lead), runs=runs, task_runs=tasks)
-                if (now - until).total_seconds() < SETTLE_S:  # task runs may still arrive
-                    counts[_pair(lead)] = found
-                    continue
-                while len(_OVER) >= _OVER_KEPT:
-                    _OVER.pop(next(iter(_OVER)))
-                _OVER[key] = found
-            counts[_pair(lead)] = _OVER[key].model_copy(deep=True)
+                _remember(lead, found, settled=(now - span.until).total_seconds() >= SETTLE_S)
+            counts[_pair(lead)] = found
     return counts
+
+
+def _remembered(lead: Any) -> Progress | None:
+    """Return a settled step's counts for its lead run, if remembered."""
+    with _LOCK:
+        found = _OVER.get(str(lead.id))
+    return found.model_copy(deep=True) if found is not None else None
+
+
+def _remember(lead: Any, found: Progress, *, settled: bool) -> None:
+    """Keep a step's counts: settled once over SETTLE_S and counted alike twice running."""
+    key = str(lead.id)
+    with _LOCK:
+        before = _SEEN.pop(key, None)
+        kept = _OVER if settled and before == found else _SEEN
+        while len(kept) >= _KEPT:
+            kept.pop(next(iter(kept)), None)
+        kept[key] = found.model_copy(deep=True)
 
 
 def _pair(lead: Any) -> tuple[str, int]:
@@ -140,32 +185,23 @@ def _leads(client: SyncPrefectClient, launch_id: str) -> list[Any]:
     return client.read_flow_runs(flow_run_filter=flt, limit=PAGE)
 
 
-def _window(launch_id: str, lead: Any, until: datetime | None = None) -> dict[str, Any]:
-    """Return the API filter of a step's runs: the launch's, created from its lead on (and
-    before the next step's start, when one has started)."""
-    # until: the next step's first expected start, which the lab set once it saw this step
-    # over, so after every run of this one was created (the API's before_ includes its bound).
-    since = (lead.created - timedelta(seconds=1)).isoformat()
-    before = {"before_": (until - timedelta(milliseconds=1)).isoformat()} if until else {}
-    when = {"after_": since} | before
+def _window(launch_id: str, span: Span) -> dict[str, Any]:
+    """Return the API filter of a step's runs: the launch's, expected to start in its span
+    (the API's after_ and before_ include their bounds: the next step's start is not this one's)."""
+    when = {"after_": span.since.isoformat()}
+    if span.until is not None:
+        when["before_"] = (span.until - timedelta(microseconds=1)).isoformat()
     return {"tags": {"all_": [launch_tag(launch_id)]}, "expected_start_time": when}
 
 
-def _counts(
-    client: SyncPrefectClient,
-    launch_id: str,
-    lead: Any,
-    flows: list[str],
-    until: datetime | None = None,
-) -> dict:
+def _counts(client: SyncPrefectClient, launch_id: str, span: Span, flows: list[str]) -> dict:
     """Count a step's flow runs of the given flows by state type, in one call."""
-    start = lead.created - timedelta(seconds=1)
     body = {
-        "history_start": start.isoformat(),
-        "history_end": (start + timedelta(days=30)).isoformat(),
+        "history_start": span.since.isoformat(),
+        "history_end": (span.since + timedelta(days=30)).isoformat(),
         "history_interval_seconds": 30 * 86_400,  # one bucket: the whole step
         "flows": {"name": {"any_": flows}},
-        "flow_runs": _window(launch_id, lead, until),
+        "flow_runs": _window(launch_id, span),
     }
     found: dict[str, int] = defaultdict(int)
     for bucket in client.request("POST", "/flow_runs/history", json=body).json():
@@ -185,23 +221,21 @@ def _expected(lead: Any) -> int:
     return {"monoflow": 1, "subflows": 1 + n, "deployments": 1 + n, "events": 2 * n}[pattern]
 
 
-def _step_runs(
-    client: SyncPrefectClient, launch_id: str, lead: Any, until: datetime | None = None
-) -> dict[str, int]:
+def _step_runs(client: SyncPrefectClient, launch_id: str, lead: Any, span: Span) -> dict[str, int]:
     """Count one pattern's flow runs in a step by state (events: upstream and downstream)."""
     pattern = tag_value(lead.tags, "pattern")
     if pattern != "events":
         flows = _flows_of(pattern, ("entry", "subflow", "deployment-child"))
-        return _counts(client, launch_id, lead, flows, until)
-    return _both(*_events_counts(client, launch_id, lead, until))
+        return _counts(client, launch_id, span, flows)
+    return _both(*_events_counts(client, launch_id, span))
 
 
 def _events_counts(
-    client: SyncPrefectClient, launch_id: str, lead: Any, until: datetime | None = None
+    client: SyncPrefectClient, launch_id: str, span: Span
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Count an events step's upstream runs and the runs its automations started (2 calls)."""
-    ups = _counts(client, launch_id, lead, _flows_of("events", ("entry",)), until)
-    downs = _counts(client, launch_id, lead, _flows_of("events", ("triggered", "alert")), until)
+    ups = _counts(client, launch_id, span, _flows_of("events", ("entry",)))
+    downs = _counts(client, launch_id, span, _flows_of("events", ("triggered", "alert")))
     return ups, downs
 
 
@@ -211,36 +245,36 @@ def _both(ups: dict[str, int], downs: dict[str, int]) -> dict[str, int]:
 
 
 def _progress(
-    client: SyncPrefectClient, launch_id: str, lead: Any, now: datetime
+    client: SyncPrefectClient, launch_id: str, lead: Any, span: Span, now: datetime
 ) -> tuple[bool, Progress]:
     """Count one pattern's running step and say whether it is over."""
     pattern, n = tag_value(lead.tags, "pattern"), int(tag_value(lead.tags, "repos", "1"))
     if pattern != "events":
-        runs = _step_runs(client, launch_id, lead)
+        runs = _step_runs(client, launch_id, lead, span)
         lead_final = lead.state is not None and lead.state.type.value in FINAL
         over = lead_final and not _unfinished(runs)
         return over, Progress(expected_runs=_expected(lead), runs=runs)
-    ups, downs = _events_counts(client, launch_id, lead)
+    ups, downs = _events_counts(client, launch_id, span)
     runs = _both(ups, downs)
     progress = Progress(expected_runs=_expected(lead), runs=runs)
     if sum(ups.values()) < n or _unfinished(runs):
         return False, progress
     # The tagged counts cannot tell: alert runs count among them, and a downstream run tags
     # itself only once it starts. So look at the downstream deployment's runs themselves.
-    downstream = _downstream_runs(client, launch_id, lead)
+    downstream = _downstream_runs(client, launch_id, span)
     if any(r.state is None or r.state.type.value not in FINAL for r in downstream):
         return False, progress  # created by the automation, not over yet (or not started)
     if len(downstream) >= ups.get("completed", 0):
         return True, progress
     # The automation is due: wait for it, up to the grace after the last upstream's end.
-    over = (now - _last_end(client, launch_id, lead)).total_seconds() > TRIGGER_GRACE_S
+    over = (now - _last_end(client, launch_id, span)).total_seconds() > TRIGGER_GRACE_S
     return over, progress
 
 
-def _downstream_runs(client: SyncPrefectClient, launch_id: str, lead: Any) -> list[Any]:
+def _downstream_runs(client: SyncPrefectClient, launch_id: str, span: Span) -> list[Any]:
     """Read the downstream runs the automation created for this step, started or not (one call
     per 200; only once every upstream and every tagged run is final)."""
-    window = FlowRunFilterExpectedStartTime(after_=lead.created - timedelta(seconds=1))
+    window = FlowRunFilterExpectedStartTime(after_=span.since)
     by_deployment = DeploymentFilter(
         id=DeploymentFilterId(any_=[deployment_id(deployment_name(EVENTS_DOWNSTREAM))])
     )
@@ -255,25 +289,24 @@ def _unfinished(runs: dict[str, int]) -> int:
     return sum(n for s, n in runs.items() if s.upper() not in FINAL)
 
 
-def _last_end(client: SyncPrefectClient, launch_id: str, lead: Any) -> datetime:
+def _last_end(client: SyncPrefectClient, launch_id: str, span: Span) -> datetime:
     """Return when the step's last upstream run ended (one call, only while a trigger is due)."""
     runs = client.read_flow_runs(
         flow_filter=FlowFilter(name=FlowFilterName(any_=_flows_of("events", ("entry",)))),
-        flow_run_filter=FlowRunFilter.model_validate(_window(launch_id, lead)),
+        flow_run_filter=FlowRunFilter.model_validate(_window(launch_id, span)),
         sort=FlowRunSort.END_TIME_DESC,
         limit=1,
     )
-    return runs[0].end_time if runs and runs[0].end_time else lead.created
+    return runs[0].end_time if runs and runs[0].end_time else span.since
 
 
 def _count_tasks(
-    client: SyncPrefectClient, launch_id: str, leads: list, until: datetime | None = None
+    client: SyncPrefectClient, launch_id: str, span: Span | None, patterns: int
 ) -> int | None:
     """Count a step's task runs, in one call (None when no step runs)."""
-    if not leads:
+    if span is None or not patterns:
         return None
-    first = min(leads, key=lambda r: r.created)
-    body = {"flow_runs": _window(launch_id, first, until),
+    body = {"flow_runs": _window(launch_id, span),
             "task_runs": {"subflow_runs": {"exists_": False}}}  # fmt: skip
     counts = client.request("POST", "/ui/task_runs/count", json=body).json()
     return sum(int(v) for v in counts.values())
