@@ -42,7 +42,7 @@ def repository_stats(repo: str, source: str) -> dict[str, Any]:
     """Fetch one repository and compute its statistics, in one task.
 
     One task per repository, not four: Prefect's cost per task run (~10 ms on the thread pool,
-    ~250 ms on Dask here) would otherwise be paid four times for each unit of work.
+    ~100 ms on Dask, docs/performance.md) would otherwise be paid four times per unit of work.
     """
     info = fetch_repo.fn(repo, source)
     people = fetch_contributors.fn(repo, source)

@@ -48,3 +48,14 @@ def test_an_empty_report_is_refused():
     """Nothing to report is a clear error, not an empty file."""
     with pytest.raises(ValueError, match="at least one launch"):
         build_html_report([], report_facts())
+
+
+def test_only_a_fanout_report_explains_its_overlapping_runs():
+    """The note on runs that overlap is for launches of several repositories only."""
+    one = build_report()
+    assert "Over several repositories" not in build_html_report([one], report_facts())
+    many = build_report()
+    many.patterns[0].repos = 128
+    page = build_html_report([many], report_facts())
+    assert "Over several repositories the runs overlap" in page
+    assert "work_per_repo_ms" in page

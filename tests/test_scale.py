@@ -77,9 +77,11 @@ def test_the_dask_note_sets_its_measured_cost_beside_the_thread_pool():
         _row("monoflow dask", 32, 4.0, 1), _row("monoflow dask", 128, 13.6, 1),
     ])  # fmt: skip
     note = scale_report.saturation(points, {"runner_process_limit": None, "cpus": 2})
-    assert "100.0 ms per repository against 12.5 ms on threads, on 2 cores" in note["monoflow dask"]
+    assert ("100.0 ms at N=128 per repository against 12.5 ms at N=128 on threads, on 2 cores"
+            in note["monoflow dask"])  # fmt: skip
     alone = scale_report.curves([_row("monoflow dask", 8, 2.0, 1)])  # no step, no threads
-    assert "? ms per repository against ? ms" in scale_report.saturation(alone, {})["monoflow dask"]
+    note = scale_report.saturation(alone, {})["monoflow dask"]
+    assert "? ms at N=8 per repository against ? ms at N=? on threads" in note
 
 
 def _unfinished(variant: str, n: int, flow_runs: int) -> dict:
@@ -273,3 +275,26 @@ def test_the_measured_note_reads_as_plain_text():
     bare = views_scale.measured_note({"machine": {"repeat": 1, "took_s": 43.2}})
     assert "at an unknown time after 43 s" in bare
     assert "1 run per point" in bare
+
+
+def test_the_page_reads_a_saved_result_with_this_versions_notes_and_the_file_stays_raw(
+    tmp_path, monkeypatch
+):
+    """A result saved by an older version keeps its own notes in its file; what the page reads
+    carries the notes this version draws from the same figures, and a file of another shape
+    keeps its own."""
+    from patternlab.ui import reads
+
+    points = scale_report.curves([_row("monoflow threads", 32, 1.2, 1),
+                                  _row("monoflow threads", 128, 2.4, 1)])  # fmt: skip
+    saved = {"curves": points, "limits": {"cpus": 2}, "saturation": {"monoflow threads": "old"}}
+    path = tmp_path / "scale.json"
+    path.write_text(json.dumps(saved))
+    monkeypatch.setattr(scale, "result_path", lambda settings=None: path)
+    st.cache_data.clear()  # the page keeps a read for a minute
+    note = reads.scale_result()["saturation"]["monoflow threads"]
+    assert note == scale_report.saturation(points, {"cpus": 2})["monoflow threads"] != "old"
+    assert json.loads(path.read_text())["saturation"] == {"monoflow threads": "old"}
+    path.write_text(json.dumps({"curves": [{"variant": "x"}], "saturation": {"x": "its own"}}))
+    st.cache_data.clear()
+    assert reads.scale_result()["saturation"] == {"x": "its own"}

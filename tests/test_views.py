@@ -492,5 +492,7 @@ def test_a_fanout_read_by_counts_is_summed_by_its_counts_not_by_the_lead_runs_re
                                 task_runs=125)  # fmt: skip
     assert views_fanout.flow_run_count(pattern) == 129
     assert views_fanout.task_run_count(pattern) == 125
+    tree = views.run_tree_frame(pattern, pattern.flow_runs[0].created)
+    assert tree["task runs"].isna().all()  # the lead's own tasks are not read yet: no 0 shown
     pattern.progress.task_runs = None
     assert views_fanout.task_run_count(pattern) is None

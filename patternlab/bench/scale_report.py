@@ -171,9 +171,9 @@ def saturation(points: list[dict], limits: dict[str, Any]) -> dict[str, str]:
 
 
 def _marginal(points: list[dict], variant: str) -> str:
-    """Say a variant's marginal cost per repository at its largest N ("? ms" if none)."""
-    mine = [p for p in points if p["variant"] == variant and p["marginal_ms"] is not None]
-    return f"{max(mine, key=lambda p: p['repos'])['marginal_ms']} ms" if mine else "? ms"
+    """Say a variant's marginal cost per repository at its largest N, naming that N."""
+    cost, n = _at_largest(points, variant, "marginal_ms"), _at_largest(points, variant, "repos")
+    return f"{'?' if cost is None else cost} ms at N={'?' if n is None else n}"
 
 
 def _unfinished(points: list[dict]) -> str:

@@ -72,7 +72,7 @@ def _show_time(items: list[views.Entry]) -> None:
                 "work s", help="HTTP and arithmetic measured inside the tasks, summed over runs"
             ),
             "work_per_repo_ms": st.column_config.NumberColumn(
-                "work ms / repo", help="The work divided by the repositories computed"
+                "work ms / repo", help="The work divided by the repositories launched"
             ),
             "runs": st.column_config.NumberColumn("runs", help="Pattern runs in the median"),
             "min_s": st.column_config.NumberColumn("min s"),

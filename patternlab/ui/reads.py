@@ -146,10 +146,19 @@ def start_launch(
 
 @st.cache_data(ttl=60, show_spinner=False)
 def scale_result() -> dict | None:
-    """Return the latest scale benchmark's result (None before the first one)."""
+    """Return the latest scale benchmark's result (None before the first one), its notes on
+    where each pattern saturates drawn by this version from the run's own figures (the file
+    keeps the notes of the version that ran it)."""
     from patternlab.bench.scale import latest_scale
+    from patternlab.bench.scale_report import saturation
 
-    return latest_scale()
+    result = latest_scale()
+    try:
+        if result and result.get("curves"):
+            result["saturation"] = saturation(result["curves"], result.get("limits", {}))
+    except (KeyError, TypeError, ValueError):  # a file of another shape: its own notes stand
+        pass
+    return result
 
 
 def history_csv(max_rows: int, base_url: str, **filters: str | None) -> str:

@@ -234,8 +234,9 @@ def show_history_table(rows: Sequence[HistoryRow]) -> None:
             ),
             "drill": st.column_config.TextColumn(help=help_for("drill")),
             "variant": st.column_config.TextColumn(
+                "deployment variant",  # the launch's, on every pattern's row: not monoflow's own
                 help="The deployment variant the launch was made with: the parent waits for its "
-                "child, or fires and forgets"
+                "child, or fires and forgets",
             ),
             "hold s": st.column_config.NumberColumn(help=help_for("proactive window")),
             views.END_TO_END_S: st.column_config.NumberColumn(

@@ -90,6 +90,7 @@ def _tree_order(runs: Sequence[FlowRunInfo]) -> list[tuple[int, FlowRunInfo]]:
 def run_tree_frame(report: PatternReport, now: datetime) -> pd.DataFrame:
     """Return one row per flow run, parents first, indented by depth, with state and links."""
     rows = []
+    counted = report.progress is not None  # read by counts: the lead's own tasks not read yet
     for depth, run in _tree_order(report.flow_runs):
         mark = "⇢ " if run.created_by == "automation" else ("↳ " if depth else "")
         waited = (run.start or now) - run.created
@@ -102,7 +103,7 @@ def run_tree_frame(report: PatternReport, now: datetime) -> pd.DataFrame:
                 "status": status,
                 "retries": retries_label(run),
                 "message": short_message(run.message),
-                "task runs": run.task_runs,
+                "task runs": None if counted else run.task_runs,
                 "waited s": round(max(waited.total_seconds(), 0.0), 2),
                 "ran s": _run_elapsed(run, now),
                 "started by": run.created_by,

@@ -41,7 +41,9 @@ th{background:#f4f5fa} .facts td:first-child{font-weight:600}
 TIME_NOTE = (
     "pick-up: entry run created → Pending · process start: Pending → Running · hand-off: "
     "deployment child or triggered run created → Running · held: the events upstream's hold · "
-    "work: HTTP and arithmetic measured inside the tasks · overhead: the rest of end-to-end. "
+    "work: HTTP and arithmetic measured inside the tasks · overhead: the rest of end-to-end."
+)
+FANOUT_TIME_NOTE = (
     "Over several repositories the runs overlap: the bar is the queue, then the runs running; "
     "the work, summed over the runs and per repository, is in the table."
 )
@@ -114,6 +116,8 @@ def _time(items: list[views.Entry]) -> str:
     return (
         "<h2>Where the time goes</h2>" + _figure(charts.timings_figure(timings))
         + f"<p class='muted'>{_e(TIME_NOTE)}</p>"
+        + (f"<p class='muted'>{_e(FANOUT_TIME_NOTE)}</p>"
+           if any(e.report.repos > 1 for e in items) else "")  # fmt: skip
         + "<h2>What ran</h2>" + _figure(charts.counts_figure(counts))
         + _table(counts.drop(columns=["pattern"]).merge(
             timings[["label", "end_to_end_s", "work_total_s", "work_per_repo_ms"]], on="label"))
