@@ -54,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m patternlab", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("launch", help="run patterns on the Prefect backend and report")
-    run.add_argument("--pattern", default="all", choices=[*PATTERNS, "all"])
+    run.add_argument("--pattern", action="append", choices=[*PATTERNS, "all"],
+                     help="a pattern to run; repeat for several (default: all four)")  # fmt: skip
     _add_workload_arguments(run)
     run.add_argument("--source", default=None, choices=["auto", "github", "snapshot"])
     variant = run.add_mutually_exclusive_group()
@@ -245,6 +246,14 @@ def _workload(args: argparse.Namespace) -> Workload | int:
         return EXIT_FAILED
 
 
+def launch_patterns(asked: list[str] | None) -> list[str]:
+    """Return the patterns a launch runs: each asked once, in the order asked (all four when
+    none, or when "all" is among them)."""
+    if not asked or "all" in asked:
+        return list(PATTERNS)
+    return list(dict.fromkeys(asked))
+
+
 def _launch(args: argparse.Namespace) -> int:
     """Run the launch command."""
     workload = _workload(args)
@@ -253,7 +262,7 @@ def _launch(args: argparse.Namespace) -> int:
     from flows.github_errors import GitHubError
     from patternlab.launch.launches import make_plan
 
-    patterns = PATTERNS if args.pattern == "all" else [args.pattern]
+    patterns = launch_patterns(args.pattern)
     options = {"order": args.order, "repeat": args.repeat, "child_limit": args.child_limit,
                "task_runner": args.runner, "concurrent_subflows": args.concurrent_subflows,
                "variant": args.variant or "wait", "hold_s": args.hold_upstream,

@@ -130,3 +130,18 @@ def test_the_text_report_shows_an_unknown_figure_as_a_dash(capsys):
     assert "hand-off -  " in out
     assert "(pick-up -, process start -)" in out
     assert "end-to-end 10.0s" in out
+
+
+def test_launch_runs_every_pattern_asked_once_in_the_order_asked():
+    """--pattern repeats: two asked run both (not the last one only); "all" or none runs all."""
+    from patternlab.cli import _parser, launch_patterns
+    from patternlab.launch import PATTERNS
+
+    def asked(*argv: str) -> list[str]:
+        args = _parser().parse_args(["launch", *argv, "--repo", "PrefectHQ/prefect"])
+        return launch_patterns(args.pattern)
+
+    assert asked("--pattern", "events", "--pattern", "monoflow") == ["events", "monoflow"]
+    assert asked("--pattern", "subflows", "--pattern", "subflows") == ["subflows"]
+    assert asked("--pattern", "monoflow", "--pattern", "all") == list(PATTERNS)
+    assert asked() == list(PATTERNS)

@@ -88,6 +88,8 @@ def shown_numbers(frame: pd.DataFrame | Styler) -> Styler:
 def _tree_columns(frame: pd.DataFrame, narrow: bool) -> list[str]:
     """Return the run tree's columns: optional ones only when some run fills them."""
     columns = [c for c in TREE_COLUMNS if c not in OPTIONAL_TREE or frame[c].astype(bool).any()]
+    if frame["task runs"].isna().all():  # a lead read by counts: its own tasks not read yet
+        columns.remove("task runs")
     if narrow:  # half a page: the messages are in full in the errors under the tree
         return [c for c in columns if c != "message"][:NARROW_TREE]
     return columns

@@ -113,7 +113,9 @@ def run_tree_frame(report: PatternReport, now: datetime) -> pd.DataFrame:
                 "prefect": run.ui_url or "",
             }
         )
-    return pd.DataFrame(rows, columns=RUN_TREE_COLUMNS).astype({"ran s": "float64"})
+    return pd.DataFrame(rows, columns=RUN_TREE_COLUMNS).astype(
+        {"ran s": "float64", "task runs": "Int64"}
+    )
 
 
 def waiting_runs(report: LaunchReport, now: datetime, limit_s: float = 30.0) -> list[str]:
