@@ -178,3 +178,19 @@ def test_every_chart_is_readable_from_the_back_of_a_room():
         assert axes
         assert all(a.tickfont.size >= 14 for a in axes), fig.layout.title.text
         assert fig.layout.legend.font.size >= 14, fig.layout.title.text
+
+
+def test_a_dozen_bars_are_drawn_across_with_their_labels_in_full():
+    """Three launches of four patterns: the bars lie across, each label whole on the left (no
+    tilted, overlapping ticks), the first row on top, and room for the longest total."""
+    reports = [build_report(f"{i}" * 6 + "abcdef") for i in range(3)]
+    reports[2].patterns[3].timings.end_to_end_s = 92.5
+    frame = views.timings_frame(views.entries(reports))
+    fig = charts.timings_figure(frame)
+    parts = _traces(fig, type="bar", showlegend=False)
+    assert {t.orientation for t in parts} == {"h"}
+    assert list(parts[0].y) == frame["label"].tolist()  # whole labels, in the table's order
+    assert fig.layout.yaxis.autorange == "reversed"
+    assert fig.layout.xaxis.range[1] > 92.5
+    few = charts.timings_figure(views.timings_frame(views.entries([build_report()])))
+    assert {t.orientation for t in _traces(few, type="bar", showlegend=False)} == {None}

@@ -496,3 +496,23 @@ def test_a_fanout_read_by_counts_is_summed_by_its_counts_not_by_the_lead_runs_re
     assert tree["task runs"].isna().all()  # the lead's own tasks are not read yet: no 0 shown
     pattern.progress.task_runs = None
     assert views_fanout.task_run_count(pattern) is None
+
+
+def test_launches_of_different_sizes_are_named_and_their_medians_kept_apart():
+    """One launch of 1 repository beside two of 128: Compare names the sizes, and the medians
+    are per pattern and size (a time grows with the repositories computed)."""
+    reports = [build_report(f"{i}" * 6 + "abcdef") for i in range(3)]
+    for r in reports[1:]:
+        r.repos = 128
+        for p in r.patterns:
+            p.repos = 128
+            p.timings.end_to_end_s = 90.0
+    assert views_fanout.sizes_differ(reports) == (
+        "1 repository (000000); 128 repositories (111111, 222222)"
+    )
+    assert views_fanout.sizes_differ(reports[1:]) is None
+    grouped = views_launches.per_pattern_medians(views.timings_frame(views.entries(reports)))
+    monoflow = grouped[grouped["pattern"] == "monoflow"].set_index("repos")
+    assert monoflow.loc[1, "label"] == "Monoflow · 1 repository (median of 1)"
+    assert monoflow.loc[128, "label"] == "Monoflow · 128 repositories (median of 2)"
+    assert (monoflow.loc[1, "end_to_end_s"], monoflow.loc[128, "end_to_end_s"]) == (10.0, 90.0)

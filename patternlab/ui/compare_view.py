@@ -63,6 +63,7 @@ def _show_time(items: list[views.Entry]) -> None:
         hide_index=True,
         column_config={
             "label": LABEL,
+            "repos": st.column_config.NumberColumn("repositories"),
             "flow_runs": st.column_config.NumberColumn("flow runs"),
             "task_runs": st.column_config.NumberColumn("task runs"),
             "end_to_end_s": st.column_config.NumberColumn(

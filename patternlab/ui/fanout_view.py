@@ -63,7 +63,16 @@ def show_aggregates_of(entries: list[views.Entry]) -> None:
 
 
 def show_fairness(reports: list[LaunchReport], items: list[views.Entry]) -> None:
-    """Say whether the times set side by side compare: contended launches, runs that overlapped."""
+    """Say whether the times set side by side compare: launches of different sizes, contended
+    launches, runs that overlapped."""
+    sizes = fanout.sizes_differ(reports)
+    if sizes:
+        st.warning(
+            f"**Different sizes:** {views.escape_md(sizes)}. A pattern's time grows with the "
+            "repositories it computes, so these times do not compare across sizes; medians are "
+            "taken per size. The Scale page sets sizes side by side.",
+            icon=":material/straighten:",
+        )
     for launch_id in fanout.contended(reports):
         st.warning(
             f"**Contended:** launch `{launch_id}` started its patterns all at once, so they "

@@ -88,24 +88,36 @@ def _layout(fig: go.Figure, title: str, **extra: object) -> go.Figure:
     return fig
 
 
+MANY_BARS = 6  # more bars than this: drawn across, their labels in full on the left
+
+
 def timings_figure(timings: pd.DataFrame) -> go.Figure:
     """Stack each pattern's end-to-end time from queue (pick-up, process start), hand-off,
-    time held on purpose, work and overhead."""
+    time held on purpose, work and overhead. A dozen bars (sizes or launches side by side)
+    are drawn across, so their long labels read in full."""
     fig = go.Figure()
     colors = [pattern_color(p) for p in timings["pattern"]]
     labels = [plain(label) for label in timings["label"]]
+    across = len(labels) > MANY_BARS
+
+    def at(values: list) -> dict[str, list]:
+        """Place values along the bars' axis: up (x: labels) or across (y: labels)."""
+        if across:
+            return {"x": values, "y": labels, "orientation": "h"}
+        return {"x": labels, "y": values}
+
     for column, name, hatch, opacity in TIME_PARTS:
         if not timings[column].fillna(0.0).any():
             continue  # a part no pattern has (nothing held, the queue split already) stays out
         values = timings[column].fillna(0.0).round(3).tolist()
+        value = "%{x:.3f}" if across else "%{y:.3f}"
         fig.add_bar(
-            x=labels,
-            y=values,
+            **at(values),
             name=name,
             legendgroup=column,
             showlegend=False,
             marker={"color": colors, "opacity": opacity, "pattern": {"shape": hatch}},
-            hovertemplate=f"%{{x}}<br>{name}: %{{y:.3f}} s<extra></extra>",
+            hovertemplate=f"{'%{y}' if across else '%{x}'}<br>{name}: {value} s<extra></extra>",
         )
         # A grey stand-in carries the legend entry: the real bars hold four pattern colours.
         fig.add_bar(
@@ -116,17 +128,25 @@ def timings_figure(timings: pd.DataFrame) -> go.Figure:
             marker={"color": "#6B7280", "opacity": opacity, "pattern": {"shape": hatch}},
         )
     totals = timings["end_to_end_s"].tolist()
+    text = [f"{t:.2f} s" if t is not None and t == t else "running" for t in totals]
     fig.add_scatter(
-        x=labels,
-        y=totals,
+        **{k: v for k, v in at(totals).items() if k != "orientation"},
         mode="text",
-        text=[f"{t:.2f} s" if t is not None and t == t else "running" for t in totals],
-        textposition="top center",
+        text=text,
+        textposition="middle right" if across else "top center",
         showlegend=False,
         hoverinfo="skip",
         name="end-to-end",
     )
-    return _layout(fig, "Where the time goes (end-to-end, seconds)", barmode="stack")
+    if not across:
+        return _layout(fig, "Where the time goes (end-to-end, seconds)", barmode="stack")
+    fig = _layout(fig, "Where the time goes (end-to-end, seconds)", barmode="stack",
+                  height=120 + 34 * len(labels))  # fmt: skip
+    fig.update_yaxes(autorange="reversed")  # the first row on top, as in the table
+    longest = max((t for t in totals if t is not None and t == t), default=0.0)
+    fig.update_xaxes(range=[0, 1.15 * longest or 1])  # room for the totals on the right
+    fig.update_layout(legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0})
+    return fig
 
 
 def counts_figure(counts: pd.DataFrame) -> go.Figure:

@@ -16,7 +16,7 @@ from datetime import datetime
 import pandas as pd
 
 from patternlab.launch import LaunchReport, PatternReport
-from patternlab.views.labels import Entry, pattern_title
+from patternlab.views.labels import Entry, pattern_title, repositories
 
 
 def progress_line(report: PatternReport) -> str:
@@ -91,6 +91,17 @@ def overlaps(items: Sequence[Entry]) -> list[str]:
                 found.append(f"{a.label} and {b.label} ran at the same time for {shared:.1f} s "
                              f"({100 * shared / shorter:.0f} % of the shorter one)")  # fmt: skip
     return found
+
+
+def sizes_differ(reports: Iterable[LaunchReport]) -> str | None:
+    """Say which launches set side by side computed how many repositories, when that differs:
+    a pattern's time grows with it, so their times do not compare (None when alike)."""
+    by_size: dict[int, list[str]] = defaultdict(list)
+    for r in reports:
+        by_size[r.repos].append(r.launch_id[:6])
+    if len(by_size) < 2:
+        return None
+    return "; ".join(f"{repositories(n)} ({', '.join(ids)})" for n, ids in sorted(by_size.items()))
 
 
 def contended(reports: Iterable[LaunchReport]) -> list[str]:

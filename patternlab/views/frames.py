@@ -174,7 +174,8 @@ def timings_frame(items: Iterable[Entry]) -> pd.DataFrame:
         rest = (t.queue_s or 0.0) - (
             (t.pickup_s or 0.0) + (t.process_start_s or 0.0) if split else 0.0
         )
-        row = {"label": e.label, "pattern": e.pattern, "launch": e.launch_id} | t.model_dump()
+        row = {"label": e.label, "pattern": e.pattern, "launch": e.launch_id, "repos": repos}
+        row |= t.model_dump()
         per_repo = None if t.work_s is None else round(1000 * t.work_s / repos, 1)
         row |= {"queue_unsplit_s": round(max(rest, 0.0), 3), "work_total_s": t.work_s,
                 "work_per_repo_ms": per_repo}  # fmt: skip
@@ -183,20 +184,22 @@ def timings_frame(items: Iterable[Entry]) -> pd.DataFrame:
             if t.end_to_end_s is not None:
                 row["running_s"] = round(max(t.end_to_end_s - (t.queue_s or 0.0), 0.0), 3)
         rows.append(row)
-    columns = ["label", "pattern", "launch", "end_to_end_s", "queue_s", "pickup_s",
+    columns = ["label", "pattern", "launch", "repos", "end_to_end_s", "queue_s", "pickup_s",
                "process_start_s", "queue_unsplit_s", "execution_s", "running_s", "handoff_s",
                "held_s", "work_s", "overhead_s", "work_total_s", "work_per_repo_ms"]  # fmt: skip
-    return pd.DataFrame(rows, columns=columns).astype({c: "float64" for c in columns[3:]})
+    return pd.DataFrame(rows, columns=columns).astype({c: "float64" for c in columns[4:]})
 
 
 def counts_frame(items: Iterable[Entry]) -> pd.DataFrame:
     """Return each pattern's flow-run, task-run and process counts."""
     rows = [
-        {"label": e.label, "pattern": e.pattern, "flow_runs": len(e.report.flow_runs),
-         "task_runs": e.report.task_runs, "processes": e.report.processes}
+        {"label": e.label, "pattern": e.pattern, "repos": e.report.repos,
+         "flow_runs": len(e.report.flow_runs), "task_runs": e.report.task_runs,
+         "processes": e.report.processes}
         for e in items
     ]  # fmt: skip
-    return pd.DataFrame(rows, columns=["label", "pattern", "flow_runs", "task_runs", "processes"])
+    columns = ["label", "pattern", "repos", "flow_runs", "task_runs", "processes"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 NOT_OBSERVED = "not observed"

@@ -33,6 +33,11 @@ def pattern_title(pattern: str) -> str:
     return info.title if info else pattern
 
 
+def repositories(n: int) -> str:
+    """Say a number of repositories: "1 repository", "128 repositories"."""
+    return f"{n} repositor{'y' if n == 1 else 'ies'}"
+
+
 def entries(reports: Sequence[LaunchReport]) -> list[Entry]:
     """List every pattern of the launches (patterns still queued left out); a pattern seen twice
     gets its launch id in the label, and its round when its launch repeated it."""

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from patternlab.launch import PATTERNS, HistoryRow
-from patternlab.views.labels import pattern_title
+from patternlab.views.labels import pattern_title, repositories
 
 END_TO_END_S = "end-to-end s"
 ENTRY_RUN_S = "entry run s"
@@ -72,15 +72,24 @@ GROUP_ABOVE = 8  # more pattern runs than this on Compare: one bar per pattern, 
 
 
 def per_pattern_medians(frame: pd.DataFrame) -> pd.DataFrame:
-    """Group a per-run frame (timings or counts) by pattern: each number column's median, the
-    end-to-end spread (min, max when present) and n; labelled "Pattern (median of n)"."""
-    numbers = [c for c in frame.columns if c not in ("label", "pattern", "launch")]
-    grouped = frame.groupby("pattern", sort=False)
+    """Group a per-run frame (timings or counts) by pattern, and by size when the runs computed
+    different numbers of repositories (a time grows with it): each number column's median, the
+    end-to-end spread (min, max when present) and n; labelled "Pattern (median of n)", with
+    "· N repositories" when sizes differ."""
+    by_size = "repos" in frame and frame["repos"].nunique() > 1
+    keys = ["pattern", "repos"] if by_size else ["pattern"]
+    numbers = [c for c in frame.columns if c not in ("label", "launch", *keys)]
+    grouped = frame.groupby(keys, sort=False)
     out = grouped[numbers].median().reset_index()
     out.insert(0, "runs", grouped.size().to_numpy())
     if "end_to_end_s" in frame:
         out["min_s"] = grouped["end_to_end_s"].min().to_numpy()
         out["max_s"] = grouped["end_to_end_s"].max().to_numpy()
-    out.insert(0, "label", [f"{pattern_title(p)} (median of {n})"
-                            for p, n in zip(out["pattern"], out["runs"], strict=True)])  # fmt: skip
+    if by_size:  # the smallest first, each size's patterns in their order
+        out = out.sort_values("repos", kind="stable").reset_index(drop=True)
+    sizes = out["repos"] if by_size else [None] * len(out)
+    out.insert(0, "label", [
+        pattern_title(p) + ("" if size is None else f" · {repositories(size)}")
+        + f" (median of {n})" for p, n, size in zip(out["pattern"], out["runs"], sizes, strict=True)
+    ])  # fmt: skip
     return out
