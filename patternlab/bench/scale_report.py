@@ -10,6 +10,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from patternlab.launch.plan import fanout_runs
+
 # name -> (pattern, launch options): each pattern's fan-out, and the variants the issue names
 VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "monoflow threads": ("monoflow", {"task_runner": "threads"}),
@@ -27,7 +29,7 @@ def expected_runs(pattern: str, n: int) -> int:
     """Return the flow runs a pattern makes for n repositories (one repository: today's)."""
     if n == 1:
         return {"monoflow": 1, "subflows": 3, "deployments": 2, "events": 2}[pattern]
-    return {"monoflow": 1, "subflows": 1 + n, "deployments": 1 + n, "events": 2 * n}[pattern]
+    return fanout_runs(pattern, n)
 
 
 def _median(values: list[Any]) -> float | None:

@@ -57,7 +57,7 @@ from patternlab.backend import deployment_id, prefect_client, table_rows, ui_url
 from patternlab.launch.expect import TRIGGER_GRACE_S
 from patternlab.launch.fanout_report import fanout_report, lead_report
 from patternlab.launch.models import SETTLE_S, LaunchReport, PatternReport, Progress, RepoStats
-from patternlab.launch.plan import ENTRY_TAG, LaunchPlan, shape_of, tag_value
+from patternlab.launch.plan import ENTRY_TAG, LaunchPlan, fanout_runs, shape_of, tag_value
 from patternlab.launch.readback import PAGE, paged, queued_report, round_of, run_info
 from patternlab.launch.source import NOTE_LABEL, REQUESTED_LABEL
 
@@ -88,7 +88,8 @@ def read_fanout(launch_id: str, *, now: datetime) -> LaunchReport:
                            order=order, repeat=repeat).steps()  # fmt: skip
         by_pair = {_pair(r): r for r in leads}
         started = [i for i, step in enumerate(steps) if any(p in by_pair for p in step)]
-        spans = _spans([[by_pair[p] for p in steps[i] if p in by_pair] for i in started])
+        step_leads = [[by_pair[p] for p in steps[i] if p in by_pair] for i in started]
+        spans = _spans(step_leads)
         active = steps[started[-1]] if started else []
         running = [pair for pair in active if pair in by_pair]
         span = spans[-1] if spans else None
@@ -105,9 +106,8 @@ def read_fanout(launch_id: str, *, now: datetime) -> LaunchReport:
         over = all(done for done, _ in progress.values()) and len(progress) == len(active)
         if over and started and started[-1] == len(steps) - 1:
             return _read_whole(client, launch_id, leads, steps)
-        earlier = _earlier_counts(client, launch_id, [
-            ([by_pair[p] for p in steps[i] if p in by_pair], spans[k])
-            for k, i in enumerate(started[:-1])], now)  # fmt: skip
+        done_steps = list(zip(step_leads, spans, strict=True))[:-1]  # all but the running one
+        earlier = _earlier_counts(client, launch_id, done_steps, now)
     reports: list[PatternReport] = []
     for step in steps:
         for pair in step:
@@ -143,11 +143,11 @@ def _earlier_counts(
     SETTLE_S, and two counts alike: task runs are recorded a moment after their run ends)."""
     counts = {}
     for leads, span in steps:
+        known = [(lead, _remembered(lead)) for lead in leads]
         # A step's task runs are counted together: a pattern's own only when it ran alone.
-        alone = len(leads) == 1 and _remembered(leads[0]) is None
+        alone = len(leads) == 1 and known[0][1] is None
         tasks = _count_tasks(client, launch_id, span, 1) if alone else None
-        for lead in leads:
-            found = _remembered(lead)
+        for lead, found in known:
             if found is None:
                 runs = _step_runs(client, launch_id, lead, span)
                 found = Progress(expected_runs=_expected(lead), runs=runs, task_runs=tasks)
@@ -217,8 +217,7 @@ def _flows_of(pattern: str, roles: tuple[str, ...]) -> list[str]:
 
 def _expected(lead: Any) -> int:
     """Return how many flow runs a lead's pattern makes for its repositories."""
-    pattern, n = tag_value(lead.tags, "pattern"), int(tag_value(lead.tags, "repos", "1"))
-    return {"monoflow": 1, "subflows": 1 + n, "deployments": 1 + n, "events": 2 * n}[pattern]
+    return fanout_runs(tag_value(lead.tags, "pattern"), int(tag_value(lead.tags, "repos", "1")))
 
 
 def _step_runs(client: SyncPrefectClient, launch_id: str, lead: Any, span: Span) -> dict[str, int]:

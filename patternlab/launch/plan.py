@@ -85,6 +85,11 @@ def is_fanout(launch_id: str) -> bool:
     return FANOUT_MARK in launch_id
 
 
+def fanout_runs(pattern: str, n: int) -> int:
+    """Return the flow runs a pattern makes when it fans out over n repositories."""
+    return {"monoflow": 1, "subflows": 1 + n, "deployments": 1 + n, "events": 2 * n}[pattern]
+
+
 def tag_value(tags: list[str], prefix: str, default: str = "") -> str:
     """Return the value of the first `prefix:value` tag, or default."""
     return next((t.split(":", 1)[1] for t in tags if t.startswith(prefix + ":")), default)
